@@ -1,0 +1,142 @@
+// How Compute applies an `identity` block in a PATCH (merge) or PUT (replace), per the
+// reference's sections 1-2: canonical types, `{}` adds, `null` removes (keys matched
+// case-insensitively), validation errors with ARM's codes and messages.
+import type { ScaleSet, ScaleSetIdentity, State, UserAssignedEntry } from './state.ts';
+
+export interface ArmFailure {
+  status: number;
+  code: string;
+  message: string;
+  target?: string;
+}
+
+export interface IdentityChange {
+  identity: ScaleSetIdentity;
+  /** Keys of user-assigned identities added by this request (need assign/action). */
+  added: string[];
+}
+
+const UAI_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i;
+
+export function canonicalType(identity: ScaleSetIdentity): string {
+  const sa = identity.system !== undefined;
+  const ua = identity.userAssigned.length > 0;
+  if (sa && ua) return 'SystemAssigned, UserAssigned';
+  if (sa) return 'SystemAssigned';
+  if (ua) return 'UserAssigned';
+  return 'None';
+}
+
+/** ARM parses the type case-insensitively and tolerates spaces around the comma. */
+export function parseType(raw: unknown): { system: boolean; user: boolean } | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const parts = raw.split(',').map((p) => p.trim().toLowerCase());
+  const set = new Set(parts);
+  if (set.size !== parts.length) return undefined;
+  if (parts.length === 1 && parts[0] === 'none') return { system: false, user: false };
+  if (!parts.every((p) => p === 'systemassigned' || p === 'userassigned')) return undefined;
+  return { system: set.has('systemassigned'), user: set.has('userassigned') };
+}
+
+const invalid = (message: string, target?: string): ArmFailure => ({ status: 400, code: 'InvalidParameter', message, ...(target ? { target } : {}) });
+
+export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 'merge' | 'replace'): IdentityChange | ArmFailure {
+  const current = set.identity;
+  if (body === undefined || body === null) return { identity: current, added: [] };
+  if (typeof body !== 'object' || Array.isArray(body)) return invalid("The value of parameter 'identity' is invalid.", 'identity');
+  const req = body as { type?: unknown; userAssignedIdentities?: unknown };
+  const wanted = req.type === undefined
+    ? { system: current.system !== undefined, user: current.userAssigned.length > 0 }
+    : parseType(req.type);
+  if (!wanted) {
+    return invalid(`The value '${String(req.type)}' of parameter 'identity.type' is not valid. Allowed values are: SystemAssigned, UserAssigned, SystemAssigned, UserAssigned, None.`, 'identity.type');
+  }
+  if (set.orchestrationMode === 'Flexible' && wanted.system) {
+    return invalid("The value 'SystemAssigned' of parameter 'identity' is not allowed. Allowed values are: UserAssigned, None.", 'identity');
+  }
+  const map = req.userAssignedIdentities;
+  if (map !== undefined && map !== null && (typeof map !== 'object' || Array.isArray(map))) {
+    return invalid("The value of parameter 'identity.userAssignedIdentities' is invalid.", 'identity.userAssignedIdentities');
+  }
+  const entries = Object.entries((map ?? {}) as Record<string, unknown>);
+  const seen = new Set<string>();
+  for (const [key] of entries) {
+    if (seen.has(key.toLowerCase())) {
+      return invalid(`ResourceIdentity identityId '${key}' cannot be duplicated in the provided identityIds list.`, 'resourceIdentity.identityIds');
+    }
+    seen.add(key.toLowerCase());
+    if (!/^\/(subscriptions|providers)\//i.test(key)) {
+      return { status: 400, code: 'LinkedInvalidPropertyId', message: `Property id '${key}' at path 'identity.userAssignedIdentities' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.` };
+    }
+  }
+  const typeName = wanted.system && wanted.user ? 'SystemAssigned, UserAssigned' : wanted.system ? 'SystemAssigned' : wanted.user ? 'UserAssigned' : 'None';
+  if (!wanted.user && entries.some(([, v]) => v !== null)) {
+    return invalid(`ResourceIdentity identityIds should not be provided if the type is "${typeName}".`, 'resourceIdentity.identityIds');
+  }
+
+  const find = (key: string) => current.userAssigned.find((e) => e.key.toLowerCase() === key.toLowerCase());
+  let next: UserAssignedEntry[] = mode === 'merge' ? [...current.userAssigned] : [];
+  const added: string[] = [];
+  for (const [key, value] of entries) {
+    const existing = find(key);
+    if (value === null) {
+      // UNCONFIRMED in the reference: the strictest choice, an error, for removing what is not there.
+      if (!existing) {
+        return invalid(`The user-assigned identity '${key}' cannot be removed because it is not assigned to the virtual machine scale set '${set.name}'.`, 'identity.userAssignedIdentities');
+      }
+      next = next.filter((e) => e.key.toLowerCase() !== key.toLowerCase());
+      continue;
+    }
+    if (typeof value !== 'object' || Array.isArray(value) || !echoesExisting(value as Record<string, unknown>, existing)) {
+      return {
+        status: 400,
+        code: 'InvalidIdentityValues',
+        message: `Invalid value for the identities '${key}'. The 'UserAssignedIdentities' property keys should only be empty json objects, null or the resource exisiting property.`,
+      };
+    }
+    if (existing) {
+      if (mode === 'replace') next.push(existing);
+      continue;
+    }
+    if (!UAI_ID.test(key) || !state.findUserAssignedIdentity(key)) {
+      const [, , sub, , rg, , , , name] = key.split('/');
+      return {
+        status: 400,
+        code: 'FailedIdentityOperation',
+        message: `Identity operation for resource '${set.id}' failed with error 'Failed to perform resource identity operation. Status: 'BadRequest'. Response: '{"error":{"code":"BadRequest","message":"Resource '/subscriptions/${sub ?? ''}//resourcegroups/${rg ?? ''}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name ?? ''}' was not found."}}'.'.`,
+      };
+    }
+    next.push({ key });
+    added.push(key);
+  }
+  if (!wanted.user) next = [];
+  if (wanted.user && next.length === 0) {
+    return { status: 400, code: 'MissingIdentityIds', message: "The identity ids must not be null or empty for 'UserAssigned' identity type." };
+  }
+  const system = wanted.system ? (current.system ?? state.newSystemPrincipal(set.subscriptionId)) : undefined;
+  return { identity: { ...(system ? { system } : {}), userAssigned: next }, added };
+}
+
+function echoesExisting(value: Record<string, unknown>, existing: UserAssignedEntry | undefined): boolean {
+  const keys = Object.keys(value);
+  if (keys.length === 0) return true;
+  if (!existing || keys.some((k) => k !== 'principalId' && k !== 'clientId')) return false;
+  return (value['principalId'] === undefined || value['principalId'] === existing.principalId)
+    && (value['clientId'] === undefined || value['clientId'] === existing.clientId);
+}
+
+export function renderIdentity(identity: ScaleSetIdentity): Record<string, unknown> | undefined {
+  const type = canonicalType(identity);
+  if (type === 'None') return undefined;
+  return {
+    type,
+    ...(identity.system ? { principalId: identity.system.principalId, tenantId: identity.system.tenantId } : {}),
+    ...(identity.userAssigned.length > 0
+      ? {
+          userAssignedIdentities: Object.fromEntries(
+            identity.userAssigned.map((e) => [e.key, e.principalId ? { principalId: e.principalId, clientId: e.clientId } : {}]),
+          ),
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,166 @@
+// Microsoft Entra ID's v2 endpoints as MSAL uses them: discovery, instance discovery and the
+// token endpoint for client_credentials with a federated client assertion. The assertion is
+// verified for real (signature against the issuer's JWKS, time window, issuer/subject/audience
+// matched against the app's federated credentials) and errors come back as AADSTS envelopes.
+import { randomUUID } from 'node:crypto';
+import { compactVerify, createLocalJWKSet, decodeJwt, type JWTPayload } from 'jose';
+import { send, type Exchange } from './http.ts';
+import { signJwt, type SigningKey } from './keys.ts';
+import type { GithubOidc } from './github-oidc.ts';
+import type { State } from './state.ts';
+
+export interface Entra {
+  origin: string;
+  key: SigningKey;
+  /** Lifetime of issued access tokens, shortened by tests to provoke refreshes. */
+  accessTokenLifetimeSeconds: number;
+  issued: string[];
+}
+
+const TENANT_PATH = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token|discovery\/v2\.0\/keys)$/;
+
+export function classifyEntra(path: string): string | undefined {
+  if (path === '/common/discovery/instance') return 'entra.instance';
+  const m = TENANT_PATH.exec(path);
+  if (!m) return undefined;
+  if (m[2]?.startsWith('v2.0')) return 'entra.discovery';
+  if (m[2]?.startsWith('oauth2')) return 'entra.token';
+  return 'entra.jwks';
+}
+
+function tenantOfPath(path: string): string {
+  return TENANT_PATH.exec(path)?.[1] ?? '';
+}
+
+export function aadError(x: Exchange, status: number, error: string, code: number, text: string): Promise<void> {
+  const traceId = randomUUID();
+  const correlationId = randomUUID();
+  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return send(x, status, {
+    error,
+    error_description: `AADSTS${code}: ${text}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
+    error_codes: [code],
+    timestamp,
+    trace_id: traceId,
+    correlation_id: correlationId,
+    error_uri: `${x.url.origin}/error?code=${code}`,
+  });
+}
+
+const tenantNotFound = (tenant: string) =>
+  `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`;
+
+export async function handleEntra(x: Exchange, entra: Entra, gh: GithubOidc, state: State): Promise<void> {
+  const origin = entra.origin;
+  if (x.route === 'entra.instance') {
+    return send(x, 200, {
+      tenant_discovery_endpoint: `${origin}/common/v2.0/.well-known/openid-configuration`,
+      'api-version': '1.1',
+      metadata: [{ preferred_network: x.url.host, preferred_cache: x.url.host, aliases: [x.url.host] }],
+    });
+  }
+  const tenant = tenantOfPath(x.url.pathname);
+  const known = state.tenants.get(tenant.toLowerCase());
+  if (x.route === 'entra.discovery') {
+    if (!known) return aadError(x, 400, 'invalid_tenant', 90002, tenantNotFound(tenant));
+    return send(x, 200, {
+      token_endpoint: `${origin}/${tenant}/oauth2/v2.0/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+      jwks_uri: `${origin}/${tenant}/discovery/v2.0/keys`,
+      response_modes_supported: ['query', 'fragment', 'form_post'],
+      subject_types_supported: ['pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+      scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      issuer: `${origin}/${tenant}/v2.0`,
+      authorization_endpoint: `${origin}/${tenant}/oauth2/v2.0/authorize`,
+      device_authorization_endpoint: `${origin}/${tenant}/oauth2/v2.0/devicecode`,
+      end_session_endpoint: `${origin}/${tenant}/oauth2/v2.0/logout`,
+      tenant_region_scope: 'EU',
+      cloud_instance_name: 'microsoftonline.com',
+    });
+  }
+  if (x.route === 'entra.jwks') return send(x, 200, { keys: [entra.key.publicJwk] });
+  if (x.method !== 'POST') return aadError(x, 405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
+  return token(x, entra, gh, state, tenant, Boolean(known));
+}
+
+async function token(x: Exchange, entra: Entra, gh: GithubOidc, state: State, tenant: string, tenantKnown: boolean): Promise<void> {
+  const form = new URLSearchParams(x.body);
+  const clientId = form.get('client_id') ?? '';
+  x.caller = clientId || undefined;
+  if (!tenantKnown) return aadError(x, 400, 'invalid_request', 90002, tenantNotFound(tenant));
+  if (form.get('grant_type') !== 'client_credentials') {
+    return aadError(x, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.get('grant_type') ?? ''}'.`);
+  }
+  const app = state.apps.find((a) => a.tenantId.toLowerCase() === tenant.toLowerCase() && a.clientId.toLowerCase() === clientId.toLowerCase());
+  if (!app) {
+    return aadError(x, 400, 'unauthorized_client', 700016,
+      `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+  }
+  if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
+    return aadError(x, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+  }
+  const assertion = form.get('client_assertion') ?? '';
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(assertion);
+  } catch {
+    return aadError(x, 401, 'invalid_client', 50027, 'JWT token is invalid or malformed.');
+  }
+  const byIssuer = app.federatedCredentials.filter((f) => f.issuer === claims.iss);
+  if (byIssuer.length === 0) {
+    return aadError(x, 401, 'invalid_client', 700211, `No matching federated identity record found for presented assertion issuer '${String(claims.iss)}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`);
+  }
+  try {
+    // Only the emulator's GitHub issuer exists here; its JWKS is the one to trust.
+    if (claims.iss !== gh.issuer) throw new Error('unknown issuer keys');
+    await compactVerify(assertion, createLocalJWKSet({ keys: [gh.key.publicJwk] }));
+  } catch {
+    return aadError(x, 401, 'invalid_client', 700027, `Client assertion failed signature validation. The signature could not be verified with the keys published by the issuer '${String(claims.iss)}'.`);
+  }
+  const now = Date.now();
+  const nbf = (claims.nbf ?? claims.iat ?? 0) * 1000;
+  const exp = (claims.exp ?? 0) * 1000;
+  if (now < nbf - 300_000 || now >= exp) {
+    const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '0000Z');
+    return aadError(x, 400, 'invalid_client', 700024,
+      `Client assertion is not within its valid time range. Current time: ${iso(now)}, assertion valid from ${iso(nbf)}, expiry time of assertion ${iso(exp)}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`);
+  }
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud ?? ''];
+  const byAudience = byIssuer.filter((f) => f.audiences.some((a) => audiences.includes(a)));
+  if (byAudience.length === 0) {
+    return aadError(x, 401, 'invalid_client', 700212, `No matching federated identity record found for presented assertion audience '${audiences.join(', ')}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`);
+  }
+  // Entra matches federated credential fields case-sensitively.
+  if (!byAudience.some((f) => f.subject === claims.sub)) {
+    return aadError(x, 400, 'invalid_client', 700213, `No matching federated identity record found for presented assertion subject '${String(claims.sub)}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`);
+  }
+  const scope = form.get('scope') ?? '';
+  const resource = scope.split(' ').find((s) => s.endsWith('/.default'))?.slice(0, -'.default'.length);
+  if (!resource) {
+    return aadError(x, 400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+  }
+  const iat = Math.floor(now / 1000);
+  const accessToken = await signJwt(entra.key, {
+    aud: resource.replace(/\/+$/, '/'),
+    iss: `https://sts.windows.net/${tenant}/`,
+    iat,
+    nbf: iat,
+    exp: iat + entra.accessTokenLifetimeSeconds,
+    appid: app.clientId,
+    appidacr: '2',
+    idtyp: 'app',
+    oid: app.objectId,
+    sub: app.objectId,
+    tid: tenant,
+    ver: '1.0',
+  });
+  entra.issued.push(accessToken);
+  return send(x, 200, {
+    token_type: 'Bearer',
+    expires_in: entra.accessTokenLifetimeSeconds,
+    ext_expires_in: entra.accessTokenLifetimeSeconds,
+    access_token: accessToken,
+  });
+}

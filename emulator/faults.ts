@@ -1,0 +1,59 @@
+// Faults on demand: per route (glob like `arm.vmss.*`), per method, for a number of
+// requests, after skipping some. Each rule is consumed as it fires.
+export type FaultAction =
+  | { kind: 'latency'; ms: number; phase?: 'before' | 'after' }
+  | { kind: 'status'; status: number; code?: string; message?: string; retryAfter?: number; headers?: Record<string, string> }
+  | { kind: 'drop' }
+  /** Runs after the matching request was answered: a concurrent writer, a portal user. */
+  | { kind: 'after'; run: () => void };
+
+export interface FaultRule {
+  route: string;
+  method?: string;
+  /** How many matching requests it hits; Infinity for all. Default 1. */
+  times?: number;
+  /** Matching requests to let through before it starts. Default 0. */
+  skip?: number;
+  action: FaultAction;
+  label?: string;
+}
+
+interface LiveRule extends FaultRule {
+  remaining: number;
+  toSkip: number;
+}
+
+function routeMatches(pattern: string, route: string): boolean {
+  if (pattern === '*' || pattern === route) return true;
+  if (pattern.endsWith('.*')) return route.startsWith(pattern.slice(0, -1));
+  return false;
+}
+
+export class Faults {
+  private rules: LiveRule[] = [];
+
+  add(rule: FaultRule): void {
+    this.rules.push({ ...rule, remaining: rule.times ?? 1, toSkip: rule.skip ?? 0 });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** The actions that fire for this request, consuming the rules. */
+  take(route: string, method: string): FaultRule[] {
+    const fired: FaultRule[] = [];
+    for (const rule of this.rules) {
+      if (rule.remaining <= 0 || !routeMatches(rule.route, route)) continue;
+      if (rule.method && rule.method.toUpperCase() !== method) continue;
+      if (rule.toSkip > 0) {
+        rule.toSkip--;
+        continue;
+      }
+      rule.remaining--;
+      fired.push(rule);
+    }
+    this.rules = this.rules.filter((r) => r.remaining > 0);
+    return fired;
+  }
+}

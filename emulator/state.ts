@@ -1,0 +1,334 @@
+// The emulator's world: tenants and apps with federated credentials, subscriptions,
+// scale sets, user-assigned identities, role definitions and assignments.
+// Seeded from JSON, mutated by the ARM routes, readable back by tests.
+import { IdSource } from './ids.ts';
+import { builtInRoles, type RoleDefinition } from './roles.ts';
+
+export interface FederatedCredentialSeed {
+  name?: string;
+  issuer?: string; // defaults to the emulator's GitHub issuer
+  subject: string;
+  audiences?: string[]; // defaults to ['api://AzureADTokenExchange']
+}
+
+export interface AppSeed {
+  clientId: string;
+  objectId: string;
+  displayName?: string;
+  federatedCredentials?: FederatedCredentialSeed[];
+}
+
+export interface TenantSeed {
+  id: string;
+  apps?: AppSeed[];
+}
+
+export interface SubscriptionSeed {
+  id: string;
+  tenantId: string;
+  resourceGroups?: { name: string; location?: string }[];
+}
+
+export interface ExtensionSeed {
+  name: string;
+  publisher: string;
+  type: string;
+  typeHandlerVersion?: string;
+  settings?: Record<string, unknown>;
+}
+
+export interface ScaleSetSeed {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location?: string;
+  orchestrationMode?: 'Uniform' | 'Flexible';
+  upgradePolicy?: 'Manual' | 'Automatic' | 'Rolling';
+  provisioningState?: string;
+  /** ARM type string, any spelling ARM accepts. */
+  identityType?: string;
+  userAssignedIdentities?: string[];
+  extensions?: ExtensionSeed[];
+}
+
+export interface UserAssignedIdentitySeed {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location?: string;
+  principalId?: string;
+  clientId?: string;
+}
+
+export interface RoleAssignmentSeed {
+  principalId: string;
+  /** Role name ("Contributor") or role definition GUID. */
+  role: string;
+  scope: string;
+  name?: string;
+}
+
+export interface GithubSeed {
+  repository?: string;
+  ref?: string;
+  environment?: string;
+  eventName?: string;
+  /** Overrides the subject built from repository/ref/environment/event. */
+  subject?: string;
+}
+
+export interface Seed {
+  tenants?: TenantSeed[];
+  subscriptions?: SubscriptionSeed[];
+  scaleSets?: ScaleSetSeed[];
+  userAssignedIdentities?: UserAssignedIdentitySeed[];
+  roleAssignments?: RoleAssignmentSeed[];
+  customRoles?: RoleDefinition[];
+  github?: GithubSeed;
+}
+
+export interface FederatedCredential {
+  name: string;
+  issuer: string;
+  subject: string;
+  audiences: string[];
+}
+
+export interface App {
+  tenantId: string;
+  clientId: string;
+  objectId: string;
+  displayName: string;
+  federatedCredentials: FederatedCredential[];
+}
+
+export interface UserAssignedEntry {
+  /** The key exactly as the client first sent it (ARM echoes stored casing). */
+  key: string;
+  principalId?: string;
+  clientId?: string;
+}
+
+export interface ScaleSetIdentity {
+  system?: { principalId: string; tenantId: string };
+  userAssigned: UserAssignedEntry[];
+}
+
+export interface Extension extends ExtensionSeed {
+  provisioningState: string;
+}
+
+export interface ScaleSet {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  orchestrationMode: 'Uniform' | 'Flexible';
+  upgradePolicy: string;
+  provisioningState: string;
+  etag: number;
+  identity: ScaleSetIdentity;
+  extensions: Extension[];
+  uniqueId: string;
+  timeCreated: string;
+}
+
+export interface UserAssignedIdentity {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  principalId: string;
+  clientId: string;
+  tenantId: string;
+}
+
+export interface RoleAssignment {
+  id: string;
+  name: string;
+  scope: string;
+  roleDefinitionId: string;
+  principalId: string;
+  principalType: string;
+  createdOn: string;
+  createdBy: string;
+}
+
+/** Principals known to the directory, with the time they became visible to RBAC. */
+export interface Principal {
+  objectId: string;
+  createdAt: number;
+  kind: 'app' | 'system' | 'userAssigned';
+}
+
+export const GITHUB_DEFAULT_AUDIENCE = 'api://AzureADTokenExchange';
+
+export class State {
+  readonly tenants = new Map<string, { id: string }>();
+  readonly apps: App[] = [];
+  readonly subscriptions = new Map<string, { id: string; tenantId: string; resourceGroups: Map<string, { name: string; location: string }> }>();
+  readonly scaleSets = new Map<string, ScaleSet>();
+  readonly userAssignedIdentities = new Map<string, UserAssignedIdentity>();
+  readonly roleDefinitions: RoleDefinition[];
+  readonly roleAssignments: RoleAssignment[] = [];
+  readonly principals = new Map<string, Principal>();
+  github: Required<Omit<GithubSeed, 'subject' | 'environment'>> & { subject?: string; environment?: string };
+  readonly ids: IdSource;
+
+  constructor(seed: Seed, ids: IdSource, githubIssuer: string) {
+    this.ids = ids;
+    this.roleDefinitions = [...builtInRoles, ...(seed.customRoles ?? [])];
+    this.github = {
+      repository: seed.github?.repository ?? 'octo-org/octo-repo',
+      ref: seed.github?.ref ?? 'refs/heads/main',
+      eventName: seed.github?.eventName ?? 'push',
+      ...(seed.github?.environment !== undefined ? { environment: seed.github.environment } : {}),
+      ...(seed.github?.subject !== undefined ? { subject: seed.github.subject } : {}),
+    };
+    for (const t of seed.tenants ?? []) {
+      this.tenants.set(t.id.toLowerCase(), { id: t.id });
+      for (const a of t.apps ?? []) this.addApp(t.id, a, githubIssuer);
+    }
+    for (const s of seed.subscriptions ?? []) {
+      const groups = new Map<string, { name: string; location: string }>();
+      for (const g of s.resourceGroups ?? []) groups.set(g.name.toLowerCase(), { name: g.name, location: g.location ?? 'westeurope' });
+      this.subscriptions.set(s.id.toLowerCase(), { id: s.id, tenantId: s.tenantId, resourceGroups: groups });
+    }
+    for (const u of seed.userAssignedIdentities ?? []) this.addUserAssignedIdentity(u);
+    for (const v of seed.scaleSets ?? []) this.addScaleSet(v);
+    for (const r of seed.roleAssignments ?? []) this.seedRoleAssignment(r);
+  }
+
+  addApp(tenantId: string, a: AppSeed, githubIssuer: string): App {
+    const app: App = {
+      tenantId,
+      clientId: a.clientId,
+      objectId: a.objectId,
+      displayName: a.displayName ?? `app-${a.clientId.slice(0, 8)}`,
+      federatedCredentials: (a.federatedCredentials ?? []).map((f, i) => ({
+        name: f.name ?? `fic-${i + 1}`,
+        issuer: f.issuer ?? githubIssuer,
+        subject: f.subject,
+        audiences: f.audiences ?? [GITHUB_DEFAULT_AUDIENCE],
+      })),
+    };
+    this.apps.push(app);
+    this.principals.set(app.objectId.toLowerCase(), { objectId: app.objectId, createdAt: 0, kind: 'app' });
+    return app;
+  }
+
+  resourceGroup(subscriptionId: string, name: string) {
+    return this.subscriptions.get(subscriptionId.toLowerCase())?.resourceGroups.get(name.toLowerCase());
+  }
+
+  tenantOf(subscriptionId: string): string {
+    return this.subscriptions.get(subscriptionId.toLowerCase())?.tenantId ?? '00000000-0000-0000-0000-000000000000';
+  }
+
+  ensureResourceGroup(subscriptionId: string, name: string, location: string): void {
+    const sub = this.subscriptions.get(subscriptionId.toLowerCase());
+    if (!sub) throw new Error(`seed: unknown subscription ${subscriptionId}`);
+    if (!sub.resourceGroups.has(name.toLowerCase())) sub.resourceGroups.set(name.toLowerCase(), { name, location });
+  }
+
+  addUserAssignedIdentity(u: UserAssignedIdentitySeed): UserAssignedIdentity {
+    const location = u.location ?? 'westeurope';
+    this.ensureResourceGroup(u.subscriptionId, u.resourceGroup, location);
+    const identity: UserAssignedIdentity = {
+      id: `/subscriptions/${u.subscriptionId}/resourcegroups/${u.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${u.name}`,
+      subscriptionId: u.subscriptionId,
+      resourceGroup: u.resourceGroup,
+      name: u.name,
+      location,
+      principalId: u.principalId ?? this.ids.guid(),
+      clientId: u.clientId ?? this.ids.guid(),
+      tenantId: this.tenantOf(u.subscriptionId),
+    };
+    this.userAssignedIdentities.set(identity.id.toLowerCase(), identity);
+    this.principals.set(identity.principalId.toLowerCase(), { objectId: identity.principalId, createdAt: 0, kind: 'userAssigned' });
+    return identity;
+  }
+
+  findUserAssignedIdentity(id: string): UserAssignedIdentity | undefined {
+    return this.userAssignedIdentities.get(id.toLowerCase());
+  }
+
+  addScaleSet(v: ScaleSetSeed): ScaleSet {
+    const location = v.location ?? 'westeurope';
+    this.ensureResourceGroup(v.subscriptionId, v.resourceGroup, location);
+    const set: ScaleSet = {
+      id: `/subscriptions/${v.subscriptionId}/resourceGroups/${v.resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${v.name}`,
+      subscriptionId: v.subscriptionId,
+      resourceGroup: v.resourceGroup,
+      name: v.name,
+      location,
+      orchestrationMode: v.orchestrationMode ?? 'Uniform',
+      upgradePolicy: v.upgradePolicy ?? 'Manual',
+      provisioningState: v.provisioningState ?? 'Succeeded',
+      etag: 1,
+      identity: { userAssigned: [] },
+      extensions: (v.extensions ?? []).map((e) => ({ ...e, provisioningState: 'Succeeded' })),
+      uniqueId: this.ids.guid(),
+      timeCreated: new Date().toISOString(),
+    };
+    const type = (v.identityType ?? 'None').replace(/\s+/g, '').toLowerCase();
+    if (type.includes('systemassigned')) set.identity.system = this.newSystemPrincipal(v.subscriptionId);
+    if (type.includes('userassigned')) {
+      for (const key of v.userAssignedIdentities ?? []) {
+        const uai = this.findUserAssignedIdentity(key);
+        if (!uai) throw new Error(`seed: scale set ${v.name} names unknown identity ${key}`);
+        set.identity.userAssigned.push({ key, principalId: uai.principalId, clientId: uai.clientId });
+      }
+    }
+    this.scaleSets.set(set.id.toLowerCase(), set);
+    return set;
+  }
+
+  findScaleSet(subscriptionId: string, resourceGroup: string, name: string): ScaleSet | undefined {
+    return this.scaleSets.get(
+      `/subscriptions/${subscriptionId}/resourcegroups/${resourceGroup}/providers/microsoft.compute/virtualmachinescalesets/${name}`.toLowerCase(),
+    );
+  }
+
+  /** A fresh system-assigned principal; RBAC sees it only after the directory lag. */
+  newSystemPrincipal(subscriptionId: string): { principalId: string; tenantId: string } {
+    const principalId = this.ids.guid();
+    this.principals.set(principalId.toLowerCase(), { objectId: principalId, createdAt: Date.now(), kind: 'system' });
+    return { principalId, tenantId: this.tenantOf(subscriptionId) };
+  }
+
+  findRole(nameOrId: string): RoleDefinition | undefined {
+    const guid = nameOrId.split('/').pop()?.toLowerCase();
+    return this.roleDefinitions.find((r) => r.name.toLowerCase() === guid || r.roleName.toLowerCase() === nameOrId.toLowerCase());
+  }
+
+  seedRoleAssignment(r: RoleAssignmentSeed): RoleAssignment {
+    const role = this.findRole(r.role);
+    if (!role) throw new Error(`seed: unknown role ${r.role}`);
+    const subscriptionId = r.scope.split('/')[2] ?? '';
+    const name = r.name ?? this.ids.guid();
+    const assignment: RoleAssignment = {
+      id: `${r.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+      name,
+      scope: r.scope,
+      roleDefinitionId: `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${role.name}`,
+      principalId: r.principalId,
+      principalType: 'ServicePrincipal',
+      createdOn: new Date().toISOString(),
+      createdBy: 'seed',
+    };
+    this.roleAssignments.push(assignment);
+    return assignment;
+  }
+
+  /** A JSON snapshot for tests and the CLI. */
+  snapshot(): unknown {
+    return {
+      scaleSets: [...this.scaleSets.values()].map((s) => structuredClone(s)),
+      userAssignedIdentities: [...this.userAssignedIdentities.values()],
+      roleAssignments: this.roleAssignments,
+    };
+  }
+}
