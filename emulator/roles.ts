@@ -49,9 +49,11 @@ export const builtInRoles: RoleDefinition[] = [
   role('7f951dda-4ed3-4680-a7ca-43fe172d538d', 'AcrPull', ['Microsoft.ContainerRegistry/registries/pull/read']),
 ];
 
+// Azure's wildcard: "*" matches anything, and "/*/" also matches a single "/".
 function matches(pattern: string, action: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`, 'i');
-  return re.test(action);
+  const escape = (p: string) => p.replace(/[.+?^${}()|[\]\\]/g, (c) => `\\${c}`);
+  const body = pattern.split('/*/').map((part) => part.split('*').map(escape).join('.*')).join('(?:/.*)?/');
+  return new RegExp(`^${body}$`, 'i').test(action);
 }
 
 export function roleAllows(def: RoleDefinition, action: string): boolean {

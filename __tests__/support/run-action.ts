@@ -1,0 +1,99 @@
+// Runs the bundled action (dist/index.js) the way the runner does: INPUT_* variables with
+// their hyphens kept, GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, the OIDC request variables
+// and NODE_EXTRA_CA_CERTS, in a separate Node process.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Emulator } from '../../emulator/server.ts';
+
+export const ACTION = new URL('../../dist/index.js', import.meta.url).pathname;
+
+/** action.yml's defaults, which the runner applies before the action starts. */
+const DEFAULTS: Record<string, string> = {
+  audience: 'api://AzureADTokenExchange',
+  environment: 'AzureCloud',
+  operation: 'set',
+  'dry-run': 'false',
+  'timeout-seconds': '900',
+  'max-parallel': '10',
+};
+
+export interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+  durationMs: number;
+}
+
+/** Parses the runner's file-command format: NAME=VALUE or NAME<<DELIM … DELIM. */
+export function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name = '', delim] = heredoc;
+      const value: string[] = [];
+      while (++i < lines.length && lines[i] !== delim) value.push(lines[i] ?? '');
+      out[name] = value.join('\n');
+    } else if (line.includes('=')) {
+      out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+    }
+  }
+  return out;
+}
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  /** Send this signal after so many ms. */
+  signalAfterMs?: { signal: NodeJS.Signals; ms: number };
+  withoutDefaults?: boolean;
+}
+
+export async function runAction(emulator: Emulator, inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'vmss-action-'));
+  const outputFile = join(dir, 'output');
+  const summaryFile = join(dir, 'summary');
+  writeFileSync(outputFile, '');
+  writeFileSync(summaryFile, '');
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: dir,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_REPOSITORY: 'octo-org/octo-repo',
+    GITHUB_REF: 'refs/heads/main',
+    RUNNER_TEMP: dir,
+    ...emulator.env,
+  };
+  for (const [k, v] of Object.entries({ ...(options.withoutDefaults ? {} : DEFAULTS), ...inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const started = Date.now();
+  const child = spawn(process.execPath, [ACTION], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  if (options.signalAfterMs) {
+    const { signal, ms } = options.signalAfterMs;
+    setTimeout(() => child.kill(signal), ms);
+  }
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  const result: ActionRun = {
+    code,
+    stdout,
+    stderr,
+    outputs: parseOutputs(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+    durationMs: Date.now() - started,
+  };
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}

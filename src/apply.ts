@@ -1,0 +1,150 @@
+// One scale set, start to finish: read (waiting out a busy scale set), plan, write with
+// If-Match, wait for Azure, and report what Azure says afterwards. A 412 means someone else
+// changed the scale set between our read and our write: read again and plan again.
+import * as core from '@actions/core';
+import { armFailure } from './azure/arm-errors.ts';
+import type { ScaleSets, ScaleSetState } from './azure/scale-sets.ts';
+import { ActionError } from './errors.ts';
+import { sameIdentity, type ScaleSetIdentity } from './identity.ts';
+import type { Settings } from './inputs.ts';
+import { plan, type IdentityRequest, type Plan } from './plan.ts';
+import { identityId, sameId, type ScaleSetRef } from './resource-id.ts';
+import { sleep } from './sleep.ts';
+
+export const MAX_WRITE_ATTEMPTS = 5;
+const IDLE_STATES = new Set(['succeeded', 'failed', 'canceled']);
+
+export interface TargetResult {
+  ref: ScaleSetRef;
+  id: string;
+  before?: ScaleSetIdentity;
+  after?: ScaleSetIdentity;
+  plan?: Plan;
+  changed: boolean;
+  dryRun: boolean;
+  legacyExtensions: string[];
+  upgradePolicy?: string;
+  operationUrl?: string;
+  /** True once Azure accepted a write for this scale set. */
+  written: boolean;
+  /** True once a write was sent, even if its answer never came back. */
+  attemptedWrite: boolean;
+  error?: string;
+}
+
+export interface ApplyContext {
+  scaleSets: ScaleSets;
+  settings: Settings;
+  signal: AbortSignal;
+}
+
+/** Bare identity names live in the scale set's resource group. */
+export function requestFor(settings: Settings, ref: ScaleSetRef): IdentityRequest {
+  const ids = settings.userAssignedIds.map((v) => (v.startsWith('/') ? v : identityId(ref.subscriptionId, ref.resourceGroup, v)));
+  ids.forEach((id, i) => {
+    const twin = ids.slice(0, i).find((o) => sameId(o, id));
+    if (twin) throw new ActionError(`Input 'user-assigned-ids' names identity '${id}' twice for scale set '${ref.name}' (a bare name and a full id resolve to the same identity). List it once.`);
+  });
+  return { operation: settings.operation, ...(settings.system !== undefined ? { system: settings.system } : {}), userAssignedIds: ids };
+}
+
+function describePlan(name: string, p: Plan): string {
+  if (!p.changed) return `${name}: already as requested (${p.before}); nothing to change.`;
+  const steps = [
+    p.enableSystem ? 'enable the system-assigned identity' : '',
+    p.disableSystem ? 'disable the system-assigned identity' : '',
+    ...p.add.map((id) => `add ${id}`),
+    ...p.remove.map((id) => `remove ${id}`),
+  ].filter(Boolean);
+  return `${name}: ${p.before} → ${p.after}: ${steps.join('; ')}.`;
+}
+
+function isThrottledOrBusy(error: unknown): boolean {
+  const f = armFailure(error);
+  return f.statusCode === 429 || (f.statusCode === 409 && f.code !== 'OperationNotAllowed') || f.statusCode === 503;
+}
+
+/** 2 s, 4 s, 8 s … capped at 30 s, or what Azure asked for. */
+function backoffMs(attempt: number, error?: unknown): number {
+  const retryAfter = Number((error as { response?: { headers?: { get(n: string): string | undefined } } })?.response?.headers?.get('retry-after'));
+  if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter * 1000;
+  return Math.min(30_000, 2000 * 2 ** attempt);
+}
+
+async function readWhenIdle(ctx: ApplyContext, ref: ScaleSetRef): Promise<ScaleSetState> {
+  for (let attempt = 0; ; attempt++) {
+    let state: ScaleSetState;
+    try {
+      state = await ctx.scaleSets.read(ref, ctx.signal);
+    } catch (error) {
+      if (!isThrottledOrBusy(error)) throw error;
+      const wait = backoffMs(attempt, error);
+      core.info(`${ref.name}: Azure is throttling or busy (${armFailure(error).code ?? armFailure(error).statusCode}); reading again in ${wait / 1000} s.`);
+      await sleep(wait, ctx.signal);
+      continue;
+    }
+    const busy = state.provisioningState !== undefined && !IDLE_STATES.has(state.provisioningState.toLowerCase());
+    if (!busy || ctx.settings.operation === 'show') return state;
+    const wait = Math.min(30_000, 2000 * 2 ** attempt);
+    core.info(`${ref.name}: provisioning state is '${state.provisioningState}'; waiting ${wait / 1000} s for Azure to finish before changing the identity.`);
+    await sleep(wait, ctx.signal);
+  }
+}
+
+export async function applyToScaleSet(ctx: ApplyContext, ref: ScaleSetRef, result: TargetResult): Promise<void> {
+  const request = requestFor(ctx.settings, ref);
+  for (let attempt = 1; ; attempt++) {
+    const state = await readWhenIdle(ctx, ref);
+    result.id = state.id;
+    result.before ??= state.identity;
+    result.legacyExtensions = state.legacyExtensions;
+    if (state.upgradePolicy) result.upgradePolicy = state.upgradePolicy;
+    const p = plan(state.identity, request, { name: ref.name, ...(state.orchestrationMode ? { orchestrationMode: state.orchestrationMode } : {}) });
+    result.plan = p;
+    if (ctx.settings.operation !== 'show') core.info(describePlan(ref.name, p));
+    if (p.alreadyAbsent.length) core.info(`${ref.name}: not assigned, nothing to remove: ${p.alreadyAbsent.join(', ')}`);
+    if (!p.changed || !p.patch || ctx.settings.operation === 'show') {
+      result.after = state.identity;
+      // A write whose answer was lost, confirmed by this read rather than sent again.
+      result.changed = result.attemptedWrite && !sameIdentity(result.before, state.identity);
+      return;
+    }
+    if (p.unlisted.length) {
+      core.warning(`${ref.name}: operation 'set' removes user-assigned identities not listed in user-assigned-ids: ${p.unlisted.join(', ')}. Use operation 'assign' to keep them.`, { title: 'Identities will be removed' });
+    }
+    if (ctx.settings.dryRun) {
+      core.info(`${ref.name}: dry run, nothing written. The PATCH would be: ${JSON.stringify(p.patch)}`);
+      result.changed = true;
+      result.after = state.identity;
+      return;
+    }
+    try {
+      result.attemptedWrite = true;
+      const final = await ctx.scaleSets.update(ref, p.patch, state.etag, {
+        signal: ctx.signal,
+        onAccepted: (url) => {
+          result.written = true;
+          if (url) result.operationUrl = url;
+          core.info(`${ref.name}: Azure accepted the change; waiting for it to finish.`);
+        },
+      });
+      result.changed = true;
+      result.after = final.identity;
+      return;
+    } catch (error) {
+      const f = armFailure(error);
+      if (result.written || attempt >= MAX_WRITE_ATTEMPTS) throw error;
+      if (f.statusCode === 412) {
+        core.info(`${ref.name}: the scale set changed since it was read (412 PreconditionFailed); reading it again and re-planning (attempt ${attempt + 1} of ${MAX_WRITE_ATTEMPTS}).`);
+        continue;
+      }
+      if (isThrottledOrBusy(error)) {
+        const wait = backoffMs(attempt, error);
+        core.info(`${ref.name}: Azure answered ${f.statusCode} ${f.code ?? ''}; trying again in ${wait / 1000} s.`);
+        await sleep(wait, ctx.signal);
+        continue;
+      }
+      throw error;
+    }
+  }
+}

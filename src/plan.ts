@@ -1,0 +1,115 @@
+// The planner: pure functions from (current identity, request) to the smallest PATCH that
+// makes Azure match, or to "nothing to do". No I/O here.
+import { ActionError } from './errors.ts';
+import { findUserAssigned, identityType, typeOf, type IdentityType, type ScaleSetIdentity } from './identity.ts';
+import { sameId } from './resource-id.ts';
+
+export type Operation = 'set' | 'assign' | 'remove' | 'show';
+
+export interface IdentityRequest {
+  operation: Operation;
+  /**
+   * set: whether the system-assigned identity should exist;
+   * assign: true adds it; remove: true removes it; undefined leaves it alone.
+   */
+  system?: boolean;
+  /** Full user-assigned identity resource ids, as the user wrote them. */
+  userAssignedIds: string[];
+}
+
+export interface IdentityPatch {
+  identity: {
+    type: IdentityType;
+    userAssignedIdentities?: Record<string, Record<string, never> | null>;
+  };
+}
+
+export interface Plan {
+  changed: boolean;
+  before: IdentityType;
+  after: IdentityType;
+  enableSystem: boolean;
+  disableSystem: boolean;
+  /** Ids to add, as the user wrote them. */
+  add: string[];
+  /** Ids to remove, spelled as Azure returned them. */
+  remove: string[];
+  /** Removals the user did not ask for by name (operation `set`): warned about before writing. */
+  unlisted: string[];
+  /** Listed for removal but not assigned: nothing to do for them. */
+  alreadyAbsent: string[];
+  /** Listed for assignment but already assigned. */
+  alreadyPresent: string[];
+  patch?: IdentityPatch;
+}
+
+export interface ScaleSetFacts {
+  name: string;
+  orchestrationMode?: string;
+}
+
+export function plan(current: ScaleSetIdentity, request: IdentityRequest, facts: ScaleSetFacts): Plan {
+  const hasSystem = current.system !== undefined;
+  const listed = request.userAssignedIds;
+  const present = listed.filter((id) => findUserAssigned(current, id));
+  const missing = listed.filter((id) => !findUserAssigned(current, id));
+
+  let wantSystem = hasSystem;
+  let add: string[] = [];
+  let remove: string[] = [];
+  let unlisted: string[] = [];
+  switch (request.operation) {
+    case 'show':
+      break;
+    case 'set':
+      wantSystem = request.system ?? hasSystem;
+      add = missing;
+      unlisted = current.userAssigned.filter((u) => !listed.some((id) => sameId(id, u.id))).map((u) => u.id);
+      remove = unlisted;
+      break;
+    case 'assign':
+      wantSystem = hasSystem || request.system === true;
+      add = missing;
+      break;
+    case 'remove':
+      wantSystem = hasSystem && request.system !== true;
+      remove = present.map((id) => findUserAssigned(current, id)?.id ?? id);
+      break;
+  }
+
+  const keep = current.userAssigned.filter((u) => !remove.some((id) => sameId(id, u.id)));
+  const after = typeOf(wantSystem, keep.length + add.length > 0);
+  if (wantSystem && !hasSystem && facts.orchestrationMode?.toLowerCase() === 'flexible') {
+    throw new ActionError(
+      `Scale set '${facts.name}' uses Flexible orchestration, which supports only user-assigned identities at the scale-set level (Azure rejects SystemAssigned). ` +
+        'Use identity-type: UserAssigned with user-assigned-ids, or enable a system-assigned identity on each VM instead.',
+    );
+  }
+  const changed = wantSystem !== hasSystem || add.length > 0 || remove.length > 0;
+  const result: Plan = {
+    changed,
+    before: identityType(current),
+    after,
+    enableSystem: wantSystem && !hasSystem,
+    disableSystem: hasSystem && !wantSystem,
+    add,
+    remove,
+    unlisted: request.operation === 'set' ? unlisted : [],
+    alreadyAbsent: request.operation === 'remove' ? missing : [],
+    alreadyPresent: request.operation === 'assign' || request.operation === 'set' ? present : [],
+  };
+  if (changed) result.patch = patchFor(after, add, remove);
+  return result;
+}
+
+/**
+ * ARM merges `userAssignedIdentities` by key: `{}` adds, `null` removes, absent keeps.
+ * When the new type has no UserAssigned the map is left out and ARM drops them all.
+ */
+function patchFor(type: IdentityType, add: string[], remove: string[]): IdentityPatch {
+  if (!type.includes('UserAssigned') || add.length + remove.length === 0) return { identity: { type } };
+  const map: Record<string, Record<string, never> | null> = {};
+  for (const id of add) map[id] = {};
+  for (const id of remove) map[id] = null;
+  return { identity: { type, userAssignedIdentities: map } };
+}
