@@ -1,0 +1,87 @@
+// The input parser: what users write → one Settings object, or an error naming the input.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InputError } from '../../src/errors.ts';
+import { list, readSettings, type InputName } from '../../src/inputs.ts';
+import { BASE, INVALID } from '../support/invalid-inputs.ts';
+
+const ENV = { AZURE_CLIENT_ID: '11111111-aaaa-4bbb-8ccc-000000000001', AZURE_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47', AZURE_SUBSCRIPTION_ID: '0b1f6471-1bf0-4dda-aec3-cb9272f09590' };
+const read = (inputs: Record<string, string>) => (name: InputName) => (inputs[name] ?? '').trim();
+
+describe('inputs: valid', () => {
+  it('reads a minimal set step with the AZURE_* fallbacks', () => {
+    const s = readSettings(read(BASE), ENV);
+    assert.deepEqual(s.signIn, { kind: 'oidc', clientId: ENV.AZURE_CLIENT_ID, tenantId: ENV.AZURE_TENANT_ID, audience: 'api://AzureADTokenExchange' });
+    assert.deepEqual(s.targets, [{ subscriptionId: ENV.AZURE_SUBSCRIPTION_ID, resourceGroup: 'rg-prod', name: 'vmss-web' }]);
+    assert.equal(s.operation, 'set');
+    assert.equal(s.system, true);
+    assert.equal(s.dryRun, false);
+    assert.equal(s.cloud.resourceManager, 'https://management.azure.com');
+    assert.equal(s.cloud.customAuthority, false);
+  });
+
+  it('accepts every spelling of the combined type ARM accepts', () => {
+    for (const t of ['SystemAssigned, UserAssigned', 'SystemAssigned,UserAssigned', 'userassigned , systemassigned', 'SYSTEMASSIGNED,USERASSIGNED']) {
+      const s = readSettings(read({ ...BASE, 'identity-type': t, 'user-assigned-ids': 'id-app' }), ENV);
+      assert.equal(s.system, true, t);
+      assert.deepEqual(s.userAssignedIds, ['id-app']);
+    }
+  });
+
+  it('splits lists on new lines and commas and keeps ids as written', () => {
+    assert.deepEqual(list(' a,b\n\n c ,\n'), ['a', 'b', 'c']);
+    const id = '/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x';
+    const s = readSettings(read({ ...BASE, 'identity-type': 'UserAssigned', 'user-assigned-ids': `id-app\n${id}` }), ENV);
+    assert.deepEqual(s.userAssignedIds, ['id-app', id]);
+  });
+
+  it('takes the subscription from vmss-id, over the AZURE_SUBSCRIPTION_ID variable', () => {
+    const vmssId = '/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web';
+    const s = readSettings(read({ 'vmss-id': vmssId, 'identity-type': 'None' }), ENV);
+    assert.deepEqual(s.targets, [{ subscriptionId: '11111111-2222-4333-8444-555555555555', resourceGroup: 'rg', name: 'web' }]);
+  });
+
+  it('signs in through the Azure CLI session when no client and tenant are given', () => {
+    const s = readSettings(read({ ...BASE, 'subscription-id': ENV.AZURE_SUBSCRIPTION_ID }), {});
+    assert.deepEqual(s.signIn, { kind: 'azure-cli' });
+  });
+
+  it('points at a custom cloud and turns off instance discovery there', () => {
+    const s = readSettings(read({ ...BASE, environment: 'azureusgovernment', 'resource-manager-endpoint': 'https://arm.local/', 'authority-host': 'https://login.local' }), ENV);
+    assert.equal(s.cloud.name, 'AzureUSGovernment');
+    assert.equal(s.cloud.resourceManager, 'https://arm.local');
+    assert.equal(s.cloud.scope, 'https://management.usgovcloudapi.net/.default');
+    assert.equal(s.cloud.customAuthority, true);
+  });
+
+  it('reads assign/remove with and without identity-type', () => {
+    assert.equal(readSettings(read({ ...BASE, operation: 'assign', 'identity-type': '', 'user-assigned-ids': 'id-app' }), ENV).system, undefined);
+    assert.equal(readSettings(read({ ...BASE, operation: 'REMOVE', 'identity-type': 'systemassigned' }), ENV).system, true);
+    assert.equal(readSettings(read({ ...BASE, 'dry-run': 'TRUE' }), ENV).dryRun, true);
+  });
+});
+
+describe(`inputs: ${INVALID.length} invalid inputs, each with its own error`, () => {
+  for (const c of INVALID) {
+    it(c.name, () => {
+      const inputs = c.replace ? c.inputs : { ...BASE, ...c.inputs };
+      assert.throws(() => readSettings(read(inputs), ENV), (e: unknown) => {
+        assert.ok(e instanceof InputError, `expected an InputError, got ${String(e)}`);
+        assert.ok(e.message.includes(c.error), `message:\n  ${e.message}\nshould contain:\n  ${c.error}`);
+        return true;
+      });
+    });
+  }
+
+  it('gives each case a different message', () => {
+    const messages = INVALID.map((c) => {
+      try {
+        readSettings(read({ ...BASE, ...c.inputs }), ENV);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    });
+    assert.equal(new Set(messages).size, INVALID.length);
+  });
+});
