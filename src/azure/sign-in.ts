@@ -144,7 +144,7 @@ export function describeSignInError(error: unknown, settings: SignIn, session: S
       return `Entra ID rejected the GitHub token as outside its valid time range (AADSTS700024). Check the runner's clock; the action fetches a fresh token for every sign-in, so a retry of the job usually succeeds.`;
   }
   if (/endpoints_resolution_error|Unable to resolve endpoint/i.test(message)) {
-    return `Could not reach the Entra ID authority ${settings.kind === 'oidc' ? `for tenant '${settings.tenantId}'` : ''} (${message.split('\n')[0]}). Check tenant-id, environment and authority-host.`;
+    return `Entra ID could not find the sign-in endpoints for tenant '${settings.tenantId}' (endpoints_resolution_error): the tenant does not exist in this cloud, or the authority is unreachable. Check tenant-id, environment and authority-host.`;
   }
   if (code) return `Sign-in to Entra ID failed (AADSTS${code}): ${message.split('\n')[0]}`;
   return undefined;
