@@ -4,6 +4,8 @@ export type FaultAction =
   | { kind: 'latency'; ms: number; phase?: 'before' | 'after' }
   | { kind: 'status'; status: number; code?: string; message?: string; retryAfter?: number; headers?: Record<string, string> }
   | { kind: 'drop' }
+  /** The request is carried out, then the connection drops before the answer: a lost response. */
+  | { kind: 'loseResponse' }
   /** Runs after the matching request was answered: a concurrent writer, a portal user. */
   | { kind: 'after'; run: () => void };
 

@@ -13,6 +13,8 @@ export interface Exchange {
   caller?: string;
   /** Extra delay before the answer leaves, set by a fault rule. */
   delayAfterMs: number;
+  /** Carry the request out but drop the connection instead of answering (a fault rule). */
+  loseResponse?: boolean;
   status?: number;
 }
 
@@ -34,7 +36,11 @@ export async function send(x: Exchange, status: number, body: unknown, headers: 
     ...headers,
   };
   if (x.delayAfterMs > 0) await new Promise((r) => setTimeout(r, x.delayAfterMs));
-  x.status = status;
+  x.status = x.loseResponse ? 0 : status;
+  if (x.loseResponse) {
+    x.req.socket.destroy();
+    return;
+  }
   if (x.res.destroyed) return;
   x.res.writeHead(status, all);
   x.res.end(text);

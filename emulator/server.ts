@@ -123,6 +123,7 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
             else await sleep(f.action.ms);
           }
         }
+        if (fired.some((f) => f.action.kind === 'loseResponse')) x.loseResponse = true;
         const drop = fired.find((f) => f.action.kind === 'drop');
         const status = fired.find((f) => f.action.kind === 'status');
         if (drop) {
@@ -153,7 +154,7 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
           method,
           path: url.pathname,
           ...(url.searchParams.get('api-version') ? { apiVersion: url.searchParams.get('api-version') as string } : {}),
-          status: dropped ? 0 : x.status ?? 0,
+          status: dropped ? 0 : (x.status ?? 0),
           durationMs: Date.now() - startedAt,
           ...(x.caller ? { caller: x.caller } : {}),
           ...(fired.length ? { fault: fired.map((f) => f.label ?? f.action.kind).join(',') } : {}),

@@ -11,7 +11,8 @@ import { plan, type IdentityRequest, type Plan } from './plan.ts';
 import { identityId, sameId, type ScaleSetRef } from './resource-id.ts';
 import { sleep } from './sleep.ts';
 
-export const MAX_WRITE_ATTEMPTS = 5;
+/** Re-plans after a 412 before giving up; busy and throttled waits are bounded by the deadline instead. */
+export const MAX_REPLANS = 10;
 const IDLE_STATES = new Set(['succeeded', 'failed', 'canceled']);
 
 export interface TargetResult {
@@ -64,11 +65,15 @@ function isThrottledOrBusy(error: unknown): boolean {
   return f.statusCode === 429 || (f.statusCode === 409 && f.code !== 'OperationNotAllowed') || f.statusCode === 503;
 }
 
-/** 2 s, 4 s, 8 s … capped at 30 s, or what Azure asked for. */
-function backoffMs(attempt: number, error?: unknown): number {
+/**
+ * What Azure asked for (Retry-After), else 1 s, 2 s, 4 s … capped at 30 s, with jitter so
+ * parallel jobs waiting on the same scale set do not retry in lockstep.
+ */
+export function backoffMs(attempt: number, error?: unknown): number {
   const retryAfter = Number((error as { response?: { headers?: { get(n: string): string | undefined } } })?.response?.headers?.get('retry-after'));
   if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter * 1000;
-  return Math.min(30_000, 2000 * 2 ** attempt);
+  const cap = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
+  return Math.round(cap / 2 + Math.random() * (cap / 2));
 }
 
 async function readWhenIdle(ctx: ApplyContext, ref: ScaleSetRef): Promise<ScaleSetState> {
@@ -79,20 +84,21 @@ async function readWhenIdle(ctx: ApplyContext, ref: ScaleSetRef): Promise<ScaleS
     } catch (error) {
       if (!isThrottledOrBusy(error)) throw error;
       const wait = backoffMs(attempt, error);
-      core.info(`${ref.name}: Azure is throttling or busy (${armFailure(error).code ?? armFailure(error).statusCode}); reading again in ${wait / 1000} s.`);
+      core.info(`${ref.name}: Azure is throttling or busy (${armFailure(error).code ?? armFailure(error).statusCode}); reading again in ${(wait / 1000).toFixed(1)} s.`);
       await sleep(wait, ctx.signal);
       continue;
     }
     const busy = state.provisioningState !== undefined && !IDLE_STATES.has(state.provisioningState.toLowerCase());
     if (!busy || ctx.settings.operation === 'show') return state;
-    const wait = Math.min(30_000, 2000 * 2 ** attempt);
-    core.info(`${ref.name}: provisioning state is '${state.provisioningState}'; waiting ${wait / 1000} s for Azure to finish before changing the identity.`);
+    const wait = backoffMs(attempt);
+    core.info(`${ref.name}: provisioning state is '${state.provisioningState}'; waiting ${(wait / 1000).toFixed(1)} s for Azure to finish before changing the identity.`);
     await sleep(wait, ctx.signal);
   }
 }
 
 export async function applyToScaleSet(ctx: ApplyContext, ref: ScaleSetRef, result: TargetResult): Promise<void> {
   const request = requestFor(ctx.settings, ref);
+  let replans = 0;
   for (let attempt = 1; ; attempt++) {
     const state = await readWhenIdle(ctx, ref);
     result.id = state.id;
@@ -133,14 +139,17 @@ export async function applyToScaleSet(ctx: ApplyContext, ref: ScaleSetRef, resul
       return;
     } catch (error) {
       const f = armFailure(error);
-      if (result.written || attempt >= MAX_WRITE_ATTEMPTS) throw error;
+      if (result.written) throw error;
       if (f.statusCode === 412) {
-        core.info(`${ref.name}: the scale set changed since it was read (412 PreconditionFailed); reading it again and re-planning (attempt ${attempt + 1} of ${MAX_WRITE_ATTEMPTS}).`);
+        if (++replans > MAX_REPLANS) {
+          throw new ActionError(`${ref.name} kept changing between our read and our write (${MAX_REPLANS} times 412 PreconditionFailed); nothing was written by this step. Another process is updating it continuously: run this step again once it settles.`);
+        }
+        core.info(`${ref.name}: the scale set changed since it was read (412 PreconditionFailed); reading it again and re-planning (${replans} of ${MAX_REPLANS}).`);
         continue;
       }
       if (isThrottledOrBusy(error)) {
-        const wait = backoffMs(attempt, error);
-        core.info(`${ref.name}: Azure answered ${f.statusCode} ${f.code ?? ''}; trying again in ${wait / 1000} s.`);
+        const wait = backoffMs(attempt - 1, error);
+        core.info(`${ref.name}: Azure answered ${f.statusCode} ${f.code ?? ''}; reading again and retrying in ${(wait / 1000).toFixed(1)} s.`);
         await sleep(wait, ctx.signal);
         continue;
       }

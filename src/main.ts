@@ -73,7 +73,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const signedIn = await core.group('Sign in', async () => {
     try {
       // enableCae as the SDK's bearer policy asks, so both share MSAL's cache: one sign-in per run.
-      await session.credential.getToken(settings.cloud.scope, { abortSignal: signal, enableCae: true });
+      const token = await session.credential.getToken(settings.cloud.scope, { abortSignal: signal, enableCae: true });
+      if (token) core.setSecret(token.token);
       core.info(`Signed in as ${session.describe}.`);
       return true;
     } catch (error) {

@@ -95,5 +95,23 @@ export async function runAction(emulator: Emulator, inputs: Record<string, strin
     durationMs: Date.now() - started,
   };
   rmSync(dir, { recursive: true, force: true });
+  const leaks = findLeaks(result, emulator.issuedTokens());
+  if (leaks.length) throw new Error(`the action leaked ${leaks.length} token(s) into: ${leaks.join(', ')}`);
   return result;
+}
+
+/**
+ * Where any issued token shows up in what the action printed or wrote. `::add-mask::` lines
+ * are commands the runner consumes (and never shows); everything else reaches the log.
+ */
+export function findLeaks(run: Pick<ActionRun, 'stdout' | 'stderr' | 'outputs' | 'summary'>, tokens: string[]): string[] {
+  const log = run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+  const places: [string, string][] = [['log', log], ['stderr', run.stderr], ['outputs', JSON.stringify(run.outputs)], ['summary', run.summary]];
+  const leaks: string[] = [];
+  for (const token of tokens) {
+    // A token's signature alone is as good as the token: look for each part.
+    const parts = token.split('.').filter((p) => p.length > 20);
+    for (const [where, text] of places) if (parts.some((p) => text.includes(p))) leaks.push(where);
+  }
+  return [...new Set(leaks)];
 }

@@ -1,0 +1,154 @@
+// Issue: no lost identity under concurrency, faults, throttling and cancellation.
+// Everything runs the bundled action in separate processes against the emulator.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { identitySummary, scaleSet, SUB, uai, withEmulator } from '../support/emulator.ts';
+import { runAction } from '../support/run-action.ts';
+
+const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
+
+describe('reliability', { concurrency: 6 }, () => {
+  it('8 concurrent jobs each assigning a different identity: all 8 end up assigned', () => {
+    const K = 8;
+    const names = Array.from({ length: K }, (_, i) => `id-worker-${i}`);
+    return withEmulator({
+      updateDurationMs: 200,
+      edit: (seed) => names.forEach((name) => seed.userAssignedIdentities?.push({ subscriptionId: SUB, resourceGroup: 'rg-prod', name })),
+    }, async (em) => {
+      // Stretch the gap between each job's read and its write.
+      em.controls.fault({ route: 'arm.vmss.get', times: Infinity, action: { kind: 'latency', ms: 150, phase: 'after' } });
+      const runs = await Promise.all(names.map((name) => runAction(em, { ...web, operation: 'assign', 'user-assigned-ids': name, 'timeout-seconds': '120' })));
+      runs.forEach((run, i) => {
+        assert.equal(run.code, 0, run.stdout);
+        const reported = Object.keys(JSON.parse(run.outputs['user-assigned-identities'] ?? '{}') as object).map((k) => k.toLowerCase());
+        assert.ok(reported.includes(uai(names[i] ?? '').toLowerCase()), `run ${i} reported success without its identity`);
+      });
+      assert.deepEqual(identitySummary(em, 'vmss-web').userAssigned, [...names].sort());
+      const statuses = em.log.of('arm.vmss.patch').map((e) => e.status);
+      assert.equal(statuses.filter((s) => s === 200).length, K, 'exactly one accepted write per job');
+      assert.ok(statuses.some((s) => s === 412 || s === 409), `the test must provoke conflicts: ${statuses.join(',')}`);
+    });
+  });
+
+  it('a concurrent writer between read and write: re-reads, re-plans and keeps the other change', () =>
+    withEmulator({}, async (em) => {
+      em.controls.fault({
+        route: 'arm.vmss.get',
+        action: { kind: 'after', run: () => { const s = scaleSet(em, 'vmss-web'); s.identity.userAssigned.push({ key: uai('id-logs') }); s.etag++; } },
+      });
+      const run = await runAction(em, { ...web, operation: 'assign', 'user-assigned-ids': 'id-app' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(identitySummary(em, 'vmss-web').userAssigned, ['id-app', 'id-logs']);
+      assert.deepEqual(em.log.of('arm.vmss.patch').map((e) => e.status), [412, 200]);
+      assert.match(run.stdout, /changed since it was read \(412 PreconditionFailed\); reading it again and re-planning/);
+    }));
+
+  it('waits out a scale set that is still Creating, then enables the identity', () =>
+    withEmulator({}, async (em) => {
+      scaleSet(em, 'vmss-web').provisioningState = 'Creating';
+      // Creation finishes 1.5 s after the action first looks at the scale set.
+      em.controls.fault({ route: 'arm.vmss.get', action: { kind: 'after', run: () => void setTimeout(() => (scaleSet(em, 'vmss-web').provisioningState = 'Succeeded'), 1500) } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.match(run.stdout, /provisioning state is 'Creating'; waiting [\d.]+ s for Azure to finish/);
+      assert.equal(identitySummary(em, 'vmss-web').system, true);
+      assert.deepEqual(em.log.of('arm.vmss.patch').map((e) => e.status), [200]);
+    }));
+
+  it('409 Conflict on the write is waited out and retried', () =>
+    withEmulator({}, async (em) => {
+      em.controls.fault({ route: 'arm.vmss.patch', times: 2, action: { kind: 'status', status: 409 } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(em.log.of('arm.vmss.patch').map((e) => e.status), [409, 409, 200]);
+    }));
+
+  it('429 with Retry-After is honoured; 429 without it is backed off by the action', () =>
+    withEmulator({}, async (em) => {
+      em.controls.fault({ route: 'arm.vmss.get', times: 1, action: { kind: 'status', status: 429, retryAfter: 1 } });
+      em.controls.fault({ route: 'arm.vmss.patch', times: 1, action: { kind: 'status', status: 429 } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 0, run.stdout);
+      const gets = em.log.of('arm.vmss.get');
+      assert.equal(gets[0]?.status, 429);
+      assert.ok((gets[1]?.at ?? 0) - (gets[0]?.at ?? 0) >= 1000, 'Retry-After: 1 honoured');
+      assert.deepEqual(em.log.of('arm.vmss.patch').map((e) => e.status), [429, 200]);
+      assert.match(run.stdout, /Azure answered 429 OperationNotAllowed; reading again and retrying in/);
+    }));
+
+  it('500, 503 and dropped connections on reads and polls are retried', () =>
+    withEmulator({}, async (em) => {
+      em.controls.fault({ route: 'arm.vmss.get', times: 1, action: { kind: 'status', status: 500 } });
+      em.controls.fault({ route: 'arm.vmss.get', times: 1, skip: 1, action: { kind: 'drop' } });
+      em.controls.fault({ route: 'arm.operation', times: 1, action: { kind: 'status', status: 503 } });
+      em.controls.fault({ route: 'arm.operation', times: 1, skip: 1, action: { kind: 'latency', ms: 800 } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.equal(identitySummary(em, 'vmss-web').system, true);
+      assert.deepEqual(em.log.of('arm.vmss.patch').map((e) => e.status), [200]);
+    }));
+
+  it('a write whose answer was lost is confirmed by reading, not applied twice', () =>
+    withEmulator({}, async (em) => {
+      em.controls.fault({ route: 'arm.vmss.patch', times: 1, action: { kind: 'loseResponse' } });
+      const run = await runAction(em, { ...web, operation: 'assign', 'user-assigned-ids': 'id-app' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(identitySummary(em, 'vmss-web').userAssigned, ['id-app']);
+      // The lost PATCH was applied; its repeat carried the old If-Match and was refused.
+      assert.deepEqual(em.log.of('arm.vmss.patch').map((e) => e.status), [0, 412]);
+      assert.equal(scaleSet(em, 'vmss-web').etag, 2, 'exactly one write took effect');
+      assert.equal(run.outputs['changed'], 'true');
+      assert.match(run.outputs['client-ids'] ?? '', /[0-9a-f-]{36}/, 'waited for the operation and reports its result');
+    }));
+
+  it('a Failed operation surfaces ARM\'s code and message', () =>
+    withEmulator({}, async (em) => {
+      em.controls.planOperation({ outcome: 'Failed', error: { code: 'InternalExecutionError', message: 'An internal execution error occurred. Please retry later.' } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 1);
+      assert.match(run.stdout, /::error::Azure reported the identity update of vmss-web as failed: .*InternalExecutionError.*An internal execution error occurred\. Please retry later\..*az vmss show -g rg-prod -n vmss-web --query identity/);
+    }));
+
+  it('an operation that never finishes ends at timeout-seconds, saying it may still complete', () =>
+    withEmulator({}, async (em) => {
+      em.controls.planOperation({ outcome: 'Never' });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'timeout-seconds': '10' });
+      assert.equal(run.code, 1);
+      assert.ok(run.durationMs < 13_000, `took ${run.durationMs} ms`);
+      assert.match(run.stdout, /::error::Timed out after 10 s \(timeout-seconds\)\. Azure had accepted the change to vmss-web and may still complete it \(operation https:\/\/127\.0\.0\.1:\d+\/subscriptions\/.*\/operations\/[0-9a-f-]{36}\)\. Check with: az vmss show/);
+    }));
+
+  it('SIGTERM while waiting: stops polling, reports what it knows and exits non-zero within 2 s', () =>
+    withEmulator({}, async (em) => {
+      em.controls.planOperation({ outcome: 'Never' });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' }, { signalAfterMs: { signal: 'SIGTERM', ms: 2500 } });
+      assert.notEqual(run.code, 0);
+      assert.ok(run.durationMs - 2500 < 2000, `exited ${run.durationMs - 2500} ms after the signal`);
+      assert.match(run.stdout, /Cancelled by SIGTERM\. Azure had accepted the change to vmss-web and may still complete it \(operation .*\/operations\/[0-9a-f-]{36}\)/);
+      const pollsAtExit = em.log.of('arm.operation').length;
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(em.log.of('arm.operation').length, pollsAtExit, 'no polling after exit');
+    }));
+
+  it('SIGINT before anything was written says nothing was written', () =>
+    withEmulator({}, async (em) => {
+      em.controls.fault({ route: 'arm.vmss.get', action: { kind: 'latency', ms: 5000 } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' }, { signalAfterMs: { signal: 'SIGINT', ms: 1500 } });
+      assert.notEqual(run.code, 0);
+      assert.ok(run.durationMs < 3500, `took ${run.durationMs} ms`);
+      assert.match(run.stdout, /Cancelled by SIGINT\. Nothing was written to vmss-web\./);
+      assert.equal(em.log.writes().length, 0);
+    }));
+
+  it('short-lived tokens during a long wait are fetched again, and a token endpoint outage is retried', () =>
+    withEmulator({ updateDurationMs: 4000 }, async (em) => {
+      em.controls.github.lifetimeSeconds = 3;
+      em.controls.entra.accessTokenLifetimeSeconds = 2;
+      em.controls.fault({ route: 'entra.token', times: 2, action: { kind: 'status', status: 503 } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.ok(em.log.of('github.token').length >= 2, 'fresh GitHub tokens were fetched');
+      assert.ok(em.log.of('entra.token').filter((e) => e.status === 200).length >= 2, 'access tokens were renewed');
+      assert.equal(em.log.of('arm').filter((e) => e.status === 401).length, 0, 'ARM never saw an expired token');
+    }));
+});
