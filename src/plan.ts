@@ -113,3 +113,10 @@ function patchFor(type: IdentityType, add: string[], remove: string[]): Identity
   for (const id of remove) map[id] = null;
   return { identity: { type, userAssignedIdentities: map } };
 }
+
+/** The identity the plan leads to, for reports; ids Azure has yet to fill are left out. */
+export function plannedIdentity(before: ScaleSetIdentity, p: Plan): ScaleSetIdentity {
+  const system = p.disableSystem ? undefined : p.enableSystem ? {} : before.system;
+  const kept = before.userAssigned.filter((u) => !p.remove.some((id) => sameId(id, u.id)));
+  return { ...(system ? { system } : {}), userAssigned: [...kept, ...p.add.map((id) => ({ id }))] };
+}

@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import type { TargetResult } from './apply.ts';
 import { identityType, type ScaleSetIdentity } from './identity.ts';
 import type { Settings } from './inputs.ts';
+import { plannedIdentity } from './plan.ts';
 
 export const OUTPUTS = ['principal-id', 'tenant-id', 'identity-type', 'user-assigned-identities', 'principal-ids', 'client-ids', 'changed', 'results'] as const;
 export type OutputName = (typeof OUTPUTS)[number];
@@ -64,7 +65,7 @@ export async function writeSummary(results: TargetResult[], settings: Settings):
     s.addHeading(esc(r.ref.name), 3);
     s.addTable([
       [{ data: 'Before', header: true }, { data: settings.dryRun ? 'Planned' : 'After', header: true }],
-      [esc(identityRows(r.before).join('<br>')), esc(identityRows(r.after).join('<br>'))],
+      [identityRows(r.before).map(esc).join('<br>'), identityRows(settings.dryRun && r.before && r.plan ? plannedIdentity(r.before, r.plan) : r.after).map(esc).join('<br>')],
     ]);
     const p = r.plan;
     const changes = p

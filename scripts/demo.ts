@@ -1,0 +1,37 @@
+// `npm run demo`: the bundled action (dist/index.js) against the local emulator, step by step,
+// the way a workflow would run it. Prints each step's log, outputs and job summary.
+import { start } from '../emulator/server.ts';
+import { defaultSeed } from '../__tests__/support/emulator.ts';
+import { runAction } from '../__tests__/support/run-action.ts';
+
+const steps: { title: string; inputs: Record<string, string> }[] = [
+  { title: 'Show the identity of vmss-api', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', operation: 'show' } },
+  { title: 'Enable the system-assigned identity on vmss-web and add id-logs', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned, UserAssigned', 'user-assigned-ids': 'id-logs' } },
+  { title: 'Run the same step again: nothing to change', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned, UserAssigned', 'user-assigned-ids': 'id-logs' } },
+  { title: 'Dry run: what would set UserAssigned [id-app] do to vmss-api?', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', 'identity-type': 'UserAssigned', 'user-assigned-ids': 'id-app', 'dry-run': 'true' } },
+  { title: 'Remove the system-assigned identity from vmss-api, keep the user-assigned one', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', operation: 'remove', 'identity-type': 'SystemAssigned' } },
+  { title: 'A mistake: SystemAssigned on a Flexible scale set (fails before writing)', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-flex', 'identity-type': 'SystemAssigned' } },
+];
+
+const text = (html: string) => html.replace(/<br>/g, '\n    ').replace(/<\/(h\d|tr|li|p)>/g, '\n').replace(/<th>|<td>/g, ' | ').replace(/<[^>]+>/g, '').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&amp;/g, '&').replace(/\n{2,}/g, '\n').trim();
+const log = (stdout: string) => stdout.split('\n').filter((l) => l && !l.startsWith('::add-mask::') && !l.startsWith('::debug::') && !l.startsWith('::group::') && !l.startsWith('::endgroup::'));
+
+const emulator = await start({ seed: defaultSeed(), updateDurationMs: 2000 });
+process.stdout.write(`Emulator of GitHub OIDC, Entra ID and ARM on ${emulator.origin}; Azure updates take 2 s here.\n`);
+let n = 0;
+for (const step of steps) {
+  emulator.log.clear();
+  const run = await runAction(emulator, step.inputs);
+  const requests = emulator.log.entries.map((e) => e.route.replace(/^[a-z]+\./, '')).join(', ');
+  process.stdout.write([
+    '',
+    `━━ ${++n}. ${step.title}`,
+    `   with: ${Object.entries(step.inputs).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`,
+    `   exit ${run.code} in ${(run.durationMs / 1000).toFixed(1)} s; requests: ${requests || 'none'}`,
+    ...log(run.stdout).map((l) => `   log │ ${l}`),
+    ...Object.entries(run.outputs).filter(([k]) => k !== 'results').map(([k, v]) => `   out │ ${k} = ${v}`),
+    ...(run.summary ? text(run.summary).split('\n').map((l) => `   sum │ ${l}`) : []),
+    '',
+  ].join('\n'));
+}
+await emulator.stop();
