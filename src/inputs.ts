@@ -71,7 +71,7 @@ export function readSettings(read: ReadInput, env: NodeJS.ProcessEnv = {}): Sett
     userAssignedIds,
     dryRun: bool('dry-run', read('dry-run'), false),
     timeoutSeconds: integer('timeout-seconds', read('timeout-seconds'), 900, 10, 21600),
-    maxParallel: integer('max-parallel', read('max-parallel'), 10, 1, 50),
+    maxParallel: integer('max-parallel', read('max-parallel'), 50, 1, 100),
   };
 }
 

@@ -3,10 +3,10 @@
 import * as core from '@actions/core';
 import { applyToScaleSet, type TargetResult } from './apply.ts';
 import { describeArmError } from './azure/arm-errors.ts';
-import { ScaleSets } from './azure/scale-sets.ts';
+import { pollIntervalMs, ScaleSets } from './azure/scale-sets.ts';
 import { describeSignInError, signIn, type Session } from './azure/sign-in.ts';
 import { ActionError, InputError } from './errors.ts';
-import { readSettings, type Settings } from './inputs.ts';
+import type { Settings } from './inputs.ts';
 import { writeOutputs, writeSummary } from './report.ts';
 import { scaleSetId, type ScaleSetRef } from './resource-id.ts';
 
@@ -52,17 +52,15 @@ function newResult(ref: ScaleSetRef, settings: Settings): TargetResult {
   return { ref, id: scaleSetId(ref), changed: false, dryRun: settings.dryRun, legacyExtensions: [], written: false, attemptedWrite: false };
 }
 
-export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function run(settings: Settings, env: NodeJS.ProcessEnv, idToken?: Promise<string | undefined>): Promise<void> {
   const cancel = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => cancel.abort(new Cancelled(signal));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  let settings: Settings;
   let session: Session;
   try {
-    settings = readSettings((name) => core.getInput(name), env);
-    session = signIn(settings.signIn, settings.cloud, env);
+    session = signIn(settings.signIn, settings.cloud, env, idToken);
   } catch (error) {
     core.setFailed(error instanceof Error ? error.message : String(error));
     return;
@@ -87,7 +85,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   });
   if (!signedIn) return;
 
-  const scaleSets = new ScaleSets(session.credential, settings.cloud);
+  const scaleSets = new ScaleSets(session.credential, settings.cloud, pollIntervalMs(Math.min(settings.maxParallel, settings.targets.length)));
   const results = settings.targets.map((ref) => newResult(ref, settings));
   await forEachLimited(results, settings.maxParallel, (r) =>
     core.group(`Scale set ${r.ref.name}`, async () => {

@@ -142,7 +142,7 @@ describe('reliability', { concurrency: 6 }, () => {
 
   it('short-lived tokens during a long wait are fetched again, and a token endpoint outage is retried', () =>
     withEmulator({ updateDurationMs: 4000 }, async (em) => {
-      em.controls.github.lifetimeSeconds = 3;
+      em.controls.github.lifetimeSeconds = 10; // real ones live ~5 min; short enough that every sign-in needs a new one
       em.controls.entra.accessTokenLifetimeSeconds = 2;
       em.controls.fault({ route: 'entra.token', times: 2, action: { kind: 'status', status: 503 } });
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });

@@ -35,7 +35,7 @@ export const INVALID: InvalidCase[] = [
   { name: 'non-boolean dry-run', inputs: { 'dry-run': 'yes' }, error: "Input 'dry-run': 'yes' is not a boolean. Use true or false." },
   { name: 'timeout not a number', inputs: { 'timeout-seconds': 'ten' }, error: "Input 'timeout-seconds': 'ten' is not a whole number from 10 to 21600." },
   { name: 'timeout too small', inputs: { 'timeout-seconds': '1' }, error: "Input 'timeout-seconds': '1' is not a whole number" },
-  { name: 'max-parallel zero', inputs: { 'max-parallel': '0' }, error: "Input 'max-parallel': '0' is not a whole number from 1 to 50." },
+  { name: 'max-parallel zero', inputs: { 'max-parallel': '0' }, error: "Input 'max-parallel': '0' is not a whole number from 1 to 100." },
   { name: 'empty vmss-name', inputs: { 'vmss-name': '' }, error: "Input 'vmss-name': is empty. Give 'resource-group' and 'vmss-name', or 'vmss-id'" },
   { name: 'empty resource-group', inputs: { 'resource-group': '' }, error: "Input 'resource-group': is empty." },
   { name: 'vmss-id and vmss-name together', inputs: { 'vmss-id': VMSS_ID }, error: "Input 'vmss-id': is set together with 'vmss-name'." },

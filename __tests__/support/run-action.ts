@@ -16,7 +16,7 @@ const DEFAULTS: Record<string, string> = {
   operation: 'set',
   'dry-run': 'false',
   'timeout-seconds': '900',
-  'max-parallel': '10',
+  'max-parallel': '50',
 };
 
 export interface ActionRun {

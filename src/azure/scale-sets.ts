@@ -6,10 +6,18 @@ import type { Cloud } from '../cloud.ts';
 import { fromArm, type ArmIdentity, type ScaleSetIdentity } from '../identity.ts';
 import type { IdentityPatch } from '../plan.ts';
 import { scaleSetId, type ScaleSetRef } from '../resource-id.ts';
+import { sleep } from '../sleep.ts';
 
 export const USER_AGENT = 'vmss-identity-action/0.1';
 /** How often to ask whether Azure has finished when it gives no Retry-After (the SDK's default is 2 s). */
 export const POLL_INTERVAL_MS = 1000;
+/** All scale sets of one step together poll at most this often, to stay clear of ARM's read quota. */
+export const MAX_POLLS_PER_SECOND = 20;
+
+/** The poll interval when `parallel` scale sets are waiting at once. */
+export function pollIntervalMs(parallel: number): number {
+  return Math.max(POLL_INTERVAL_MS, Math.ceil((parallel * 1000) / MAX_POLLS_PER_SECOND));
+}
 const LEGACY_PUBLISHER = 'microsoft.managedidentity';
 
 export interface ScaleSetState {
@@ -50,10 +58,12 @@ export class ScaleSets {
   private readonly clients = new Map<string, ComputeManagementClient>();
   private readonly credential: TokenCredential;
   private readonly cloud: Cloud;
+  private readonly pollMs: number;
 
-  constructor(credential: TokenCredential, cloud: Cloud) {
+  constructor(credential: TokenCredential, cloud: Cloud, pollMs = POLL_INTERVAL_MS) {
     this.credential = credential;
     this.cloud = cloud;
+    this.pollMs = pollMs;
   }
 
   private client(subscriptionId: string): ComputeManagementClient {
@@ -85,7 +95,7 @@ export class ScaleSets {
       patch as unknown as VirtualMachineScaleSetUpdate,
       {
         ...(etag ? { ifMatch: etag } : {}),
-        updateIntervalInMs: POLL_INTERVAL_MS,
+        updateIntervalInMs: this.pollMs,
         abortSignal: hooks.signal,
         onResponse: (response) => {
           if (accepted || response.request.method !== 'PATCH' || response.status >= 300) return;
@@ -94,6 +104,10 @@ export class ScaleSets {
         },
       },
     );
+    // The poller would ask at once, but Compute has only just accepted the write: the first
+    // poll waits one interval like the others (or Retry-After, which the poller honours after).
+    await poller.submitted();
+    await sleep(this.pollMs, hooks.signal);
     const vmss = await poller.pollUntilDone({ abortSignal: hooks.signal });
     return toState(ref, vmss);
   }

@@ -58,7 +58,7 @@ function claimsOf(jwt: string): TokenFacts {
   }
 }
 
-export function signIn(settings: SignIn, cloud: Cloud, env: NodeJS.ProcessEnv = process.env): Session {
+export function signIn(settings: SignIn, cloud: Cloud, env: NodeJS.ProcessEnv, prefetched?: Promise<string | undefined>): Session {
   if (settings.kind === 'azure-cli') {
     core.info('No client-id/tenant-id given: using the Azure CLI session of an earlier azure/login step.');
     return { credential: new AzureCliCredential(), describe: 'Azure CLI session', facts: {} };
@@ -68,9 +68,11 @@ export function signIn(settings: SignIn, cloud: Cloud, env: NodeJS.ProcessEnv = 
   let logged = false;
   let last: { token: Promise<string>; fetchedAt: number; expiresAt: number } | undefined;
   const fetchToken = async (): Promise<string> => {
-    let token: string;
+    let token: string | undefined = await prefetched;
+    prefetched = undefined;
     try {
-      token = await core.getIDToken(settings.audience);
+      if (token) core.setSecret(token);
+      else token = await core.getIDToken(settings.audience);
     } catch (error) {
       throw new ActionError(`Could not get an OIDC token from GitHub: ${(error as Error).message}. ${NO_ID_TOKEN}`);
     }

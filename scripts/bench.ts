@@ -1,0 +1,186 @@
+// `npm run bench [-- --profile short]`: the bundled action against the emulator with a
+// realistic network delay and update duration. Prints a table and writes bench-results.json.
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { start, type Emulator } from '../emulator/server.ts';
+import type { Seed } from '../emulator/state.ts';
+import { defaultSeed, SUB } from '../__tests__/support/emulator.ts';
+import { ACTION, runAction } from '../__tests__/support/run-action.ts';
+
+const { values } = parseArgs({ options: { profile: { type: 'string', default: 'full' }, out: { type: 'string', default: 'bench-results.json' } } });
+const short = values.profile === 'short';
+const P = {
+  latencyMs: 25,
+  updateMs: 4000,
+  repeats: short ? 3 : 7,
+  lagDurations: short ? [1000, 4000] : [1000, 4000, 20000, 60000],
+  lagRepeats: short ? 2 : 3,
+  fleet: short ? [1, 10, 50] : [1, 10, 50, 100],
+};
+
+interface Stat { median: number; min: number; max: number; n: number }
+const stat = (xs: number[]): Stat => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return { median: s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2, min: s[0] ?? 0, max: s[s.length - 1] ?? 0, n: s.length };
+};
+const fmt = (s: Stat, unit = 'ms', digits = 0) => `${s.median.toFixed(digits)} ${unit} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)}, n=${s.n})`;
+
+const results: Record<string, unknown> = { profile: values.profile, date: new Date().toISOString(), node: process.version, parameters: P };
+const rows: [string, string, string, string][] = [];
+const row = (metric: string, value: string, target: string, verdict: string) => rows.push([metric, value, target, verdict]);
+const verdict = (ok: boolean, miss: string) => (ok ? 'met' : `MISSED ${miss}`);
+
+async function emulator(seed: Seed = defaultSeed(), updateMs = P.updateMs): Promise<Emulator> {
+  return start({ seed, updateDurationMs: updateMs, latencyMs: P.latencyMs });
+}
+const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
+
+// ---- bundle ------------------------------------------------------------------------------
+const dist = new URL('../dist/', import.meta.url).pathname;
+const jsBytes = readdirSync(dist).filter((f) => f.endsWith('.js')).reduce((n, f) => n + statSync(join(dist, f)).size, 0);
+results['bundleBytes'] = jsBytes;
+row('bundle (JavaScript in dist/)', `${(jsBytes / 1e6).toFixed(2)} MB`, '≤ 1.2 MB: parse time is paid on every run', verdict(jsBytes <= 1.2e6, `by ${((jsBytes - 1.2e6) / 1e6).toFixed(2)} MB`));
+
+// ---- cold start ------------------------------------------------------------------------------
+async function firstRequestMs(em: Emulator, args: string[], env: Record<string, string>): Promise<number> {
+  em.log.clear();
+  const spawnedAt = Date.now();
+  const child = spawn(process.execPath, args, { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'ignore' });
+  await new Promise((r) => child.on('close', r));
+  const first = em.log.entries[0];
+  if (!first) throw new Error('no request reached the emulator');
+  return first.at - spawnedAt - P.latencyMs * 0; // `at` is when the request arrived, before the modelled latency
+}
+{
+  const em = await emulator();
+  const floor: number[] = [];
+  const action: number[] = [];
+  const bare = `const https=require('node:https');https.get(process.env.URL,{headers:{authorization:'Bearer '+process.env.T}},r=>r.resume());`;
+  for (let i = 0; i < P.repeats; i++) {
+    floor.push(await firstRequestMs(em, ['-e', bare], { URL: em.urls.github, T: em.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'] ?? '', NODE_EXTRA_CA_CERTS: em.caPath }));
+    const env: Record<string, string> = { ...em.env };
+    for (const [k, v] of Object.entries({ ...web, operation: 'show' })) env[`INPUT_${k.toUpperCase()}`] = v;
+    action.push(await firstRequestMs(em, [ACTION], env));
+  }
+  await em.stop();
+  const f = stat(floor);
+  const a = stat(action);
+  const ratio = a.median / f.median;
+  results['coldStart'] = { action: a, bareNode: f, ratio };
+  row('cold start: spawn → first request', `${fmt(a)} vs bare node ${fmt(f)} = ${ratio.toFixed(2)}×`, '≤ 1.5× bare node: the step starts working at once', verdict(ratio <= 1.5, `by ${(ratio - 1.5).toFixed(2)}×`));
+}
+
+// ---- requests per scenario -----------------------------------------------------------------
+function count(em: Emulator) {
+  const e = em.log.entries;
+  return {
+    signIn: e.filter((x) => x.service === 'github' || x.service === 'entra').length,
+    reads: e.filter((x) => x.route === 'arm.vmss.get').length,
+    writes: em.log.writes().length,
+    polls: e.filter((x) => x.route === 'arm.operation').length,
+  };
+}
+{
+  const scenarios: [string, Record<string, string>, number][] = [
+    ['no-op (already as requested)', { ...web, operation: 'show' }, 0],
+    ['enable system-assigned', { ...web, 'identity-type': 'SystemAssigned' }, 1],
+    ['add user-assigned', { ...web, operation: 'assign', 'user-assigned-ids': 'id-app' }, 1],
+    ['remove user-assigned', { ...web, operation: 'remove', 'user-assigned-ids': 'id-app' }, 1],
+  ];
+  const em = await emulator();
+  const table: Record<string, unknown> = {};
+  for (const [name, inputs, writes] of scenarios) {
+    em.log.clear();
+    const run = await runAction(em, inputs);
+    if (run.code !== 0) throw new Error(`${name} failed:\n${run.stdout}`);
+    const c = count(em);
+    // Minimum: GitHub token + Entra discovery (custom authority) + token; one read; one write,
+    // ceil(update / 1 s) polls and one final read per write.
+    const minPolls = writes * Math.ceil(P.updateMs / 1000);
+    const min = { signIn: 3, reads: 1 + writes, writes, polls: minPolls };
+    table[name] = { ...c, minimum: min };
+    const ok = c.signIn <= min.signIn && c.reads <= min.reads && c.writes === min.writes && c.polls <= min.polls + 1;
+    row(`requests: ${name}`, `sign-in ${c.signIn}, reads ${c.reads}, writes ${c.writes}, polls ${c.polls}`, `sign-in ${min.signIn}, reads ${min.reads}, writes ${min.writes}, polls ≤ ${min.polls + 1}`, verdict(ok, 'see counts'));
+  }
+  await em.stop();
+  results['requests'] = table;
+}
+
+// ---- completion lag ------------------------------------------------------------------------
+{
+  const lag: Record<string, unknown> = {};
+  for (const duration of P.lagDurations) {
+    const em = await emulator(defaultSeed(), duration);
+    const lags: number[] = [];
+    const polls: number[] = [];
+    for (let i = 0; i < P.lagRepeats; i++) {
+      const set = em.state.findScaleSet(SUB, 'rg-prod', 'vmss-web');
+      if (set) set.identity = { userAssigned: [] };
+      em.log.clear();
+      const before = new Set(em.controls.operations.keys());
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      const exitedAt = Date.now();
+      const op = [...em.controls.operations.values()].find((o) => !before.has(o.id.toLowerCase()));
+      if (run.code !== 0 || !op) throw new Error(`lag run failed:\n${run.stdout}`);
+      lags.push(exitedAt - op.endsAt);
+      polls.push(op.polls);
+    }
+    await em.stop();
+    const l = stat(lags);
+    const p = stat(polls);
+    const perSecond = p.median / (duration / 1000);
+    lag[`${duration / 1000}s`] = { lagMs: l, polls: p, pollsPerSecond: perSecond };
+    row(`completion lag, ${duration / 1000} s update`, `${fmt(l)}; ${p.median} polls (${perSecond.toFixed(2)}/s)`, '≤ 600 ms median, ≤ 1 poll/s', verdict(l.median <= 600 && perSecond <= 1.05, `lag ${l.median.toFixed(0)} ms, ${perSecond.toFixed(2)} polls/s`));
+  }
+  results['completionLag'] = lag;
+}
+
+// ---- fleet -----------------------------------------------------------------------------------
+function peakRssMb(pid: number, peak: { mb: number }): () => void {
+  const timer = setInterval(() => {
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      if (hwm) peak.mb = Math.max(peak.mb, Number(hwm) / 1024);
+    } catch {
+      // the process has exited
+    }
+  }, 20);
+  return () => clearInterval(timer);
+}
+{
+  const fleet: Record<string, unknown> = {};
+  let base = 0;
+  for (const n of P.fleet) {
+    const seed = defaultSeed();
+    const names = Array.from({ length: n }, (_, i) => `vmss-fleet-${String(i).padStart(3, '0')}`);
+    for (const name of names) seed.scaleSets?.push({ subscriptionId: SUB, resourceGroup: 'rg-prod', name });
+    const em = await emulator(seed);
+    const env: Record<string, string> = { ...em.env, GITHUB_OUTPUT: '/dev/null' };
+    for (const [k, v] of Object.entries({ 'resource-group': 'rg-prod', 'vmss-name': names.join('\n'), 'identity-type': 'SystemAssigned' })) env[`INPUT_${k.toUpperCase()}`] = v;
+    const started = Date.now();
+    const child = spawn(process.execPath, [ACTION], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'ignore' });
+    const peak = { mb: 0 };
+    const stop = peakRssMb(child.pid ?? 0, peak);
+    const code = await new Promise((r) => child.on('close', r));
+    stop();
+    const wall = Date.now() - started;
+    const enabled = names.filter((name) => em.state.findScaleSet(SUB, 'rg-prod', name)?.identity.system).length;
+    await em.stop();
+    if (code !== 0 || enabled !== n) throw new Error(`fleet of ${n}: exit ${code}, ${enabled} enabled`);
+    if (n === 1) base = wall;
+    fleet[n] = { wallMs: wall, ratio: wall / base, peakRssMb: peak.mb };
+    row(`fleet of ${n}`, `${(wall / 1000).toFixed(1)} s (${(wall / base).toFixed(2)}× one), peak ${peak.mb.toFixed(0)} MB`, n === 100 ? '≤ 3× one, ≤ 150 MB' : '—', n === 100 ? verdict(wall / base <= 3 && peak.mb <= 150, `${(wall / base).toFixed(2)}×, ${peak.mb.toFixed(0)} MB`) : '');
+  }
+  results['fleet'] = fleet;
+}
+
+writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
+const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]?.length ?? 0), 6));
+const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' │ ');
+process.stdout.write(`\nBenchmark (${values.profile} profile): ${P.latencyMs} ms per request, ${P.updateMs / 1000} s updates, node ${process.version}\n\n`);
+process.stdout.write(`${line(['metric', 'measured', 'target and why', 'verdict'])}\n${widths.map((w) => '─'.repeat(w)).join('─┼─')}\n`);
+for (const r of rows) process.stdout.write(`${line(r)}\n`);
+process.stdout.write(`\nWritten to ${values.out}\n`);
