@@ -3,6 +3,7 @@
 // changed the scale set between our read and our write: read again and plan again.
 import * as core from '@actions/core';
 import { armFailure } from './azure/arm-errors.ts';
+import type { GrantedRole, RoleAssignments } from './azure/roles.ts';
 import type { ScaleSets, ScaleSetState } from './azure/scale-sets.ts';
 import { ActionError } from './errors.ts';
 import { sameIdentity, type ScaleSetIdentity } from './identity.ts';
@@ -30,11 +31,16 @@ export interface TargetResult {
   written: boolean;
   /** True once a write was sent, even if its answer never came back. */
   attemptedWrite: boolean;
+  /** Roles granted (or, in a dry run, to be granted) to the scale set's identity. */
+  roles: GrantedRole[];
+  /** Retired extensions removed by this step. */
+  removedExtensions: string[];
   error?: string;
 }
 
 export interface ApplyContext {
   scaleSets: ScaleSets;
+  roles: RoleAssignments;
   settings: Settings;
   signal: AbortSignal;
 }
@@ -156,4 +162,52 @@ export async function applyToScaleSet(ctx: ApplyContext, ref: ScaleSetRef, resul
       throw error;
     }
   }
+}
+
+/** Whose principal receives the roles: the named user-assigned identity, else the system-assigned one. */
+export function assigneePrincipal(settings: Settings, ref: ScaleSetRef, identity: ScaleSetIdentity): string {
+  const assignee = settings.roleAssignee;
+  if (assignee) {
+    const id = assignee.startsWith('/') ? assignee : identityId(ref.subscriptionId, ref.resourceGroup, assignee);
+    const found = identity.userAssigned.find((u) => sameId(u.id, id));
+    if (!found?.principalId) {
+      throw new ActionError(`Input 'role-assignee': '${assignee}' is not a user-assigned identity of scale set '${ref.name}', so it cannot receive roles. Assign it first (user-assigned-ids) or name one the scale set has.`);
+    }
+    return found.principalId;
+  }
+  if (!identity.system?.principalId) {
+    throw new ActionError(`Scale set '${ref.name}' has no system-assigned identity to grant roles to. Add SystemAssigned to identity-type, or name a user-assigned identity in role-assignee.`);
+  }
+  return identity.system.principalId;
+}
+
+/** Grants the requested roles once the identity is in place (idempotent: deterministic names). */
+export async function grantRoles(ctx: ApplyContext, ref: ScaleSetRef, result: TargetResult): Promise<void> {
+  const requests = ctx.settings.roleAssignments;
+  if (requests.length === 0 || !result.after) return;
+  if (ctx.settings.dryRun) {
+    result.roles = requests.map((r) => ({ ...r, principalId: '', id: '', created: false }));
+    return;
+  }
+  const principalId = assigneePrincipal(ctx.settings, ref, result.after);
+  for (const r of requests) {
+    const granted = await ctx.roles.grant(r.role, r.scope, principalId, ctx.signal);
+    core.info(`${ref.name}: ${granted.created ? 'granted' : 'already had'} '${r.role}' at ${r.scope} (${granted.id}).`);
+    result.roles.push(granted);
+  }
+}
+
+/** Removes the retired ManagedIdentityExtensionForWindows/ForLinux when asked to. */
+export async function removeLegacyExtensions(ctx: ApplyContext, ref: ScaleSetRef, result: TargetResult): Promise<void> {
+  if (!ctx.settings.removeLegacyExtension || result.legacyExtensions.length === 0 || ctx.settings.operation === 'show') return;
+  for (const name of result.legacyExtensions) {
+    if (ctx.settings.dryRun) {
+      core.info(`${ref.name}: dry run, would remove the retired extension ${name}.`);
+      continue;
+    }
+    core.info(`${ref.name}: removing the retired extension ${name}; waiting for Azure to finish.`);
+    await ctx.scaleSets.removeExtension(ref, name, ctx.signal);
+    result.removedExtensions.push(name);
+  }
+  result.legacyExtensions = result.legacyExtensions.filter((n) => !result.removedExtensions.includes(n));
 }

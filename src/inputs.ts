@@ -11,6 +11,7 @@ import {
 export const INPUTS = [
   'client-id', 'tenant-id', 'subscription-id', 'audience', 'environment', 'resource-manager-endpoint', 'authority-host',
   'resource-group', 'vmss-name', 'vmss-id', 'operation', 'identity-type', 'user-assigned-ids', 'dry-run', 'timeout-seconds', 'max-parallel',
+  'role-assignments', 'role-assignee', 'remove-legacy-extension',
 ] as const;
 export type InputName = (typeof INPUTS)[number];
 
@@ -31,6 +32,17 @@ export interface Settings {
   dryRun: boolean;
   timeoutSeconds: number;
   maxParallel: number;
+  /** Roles to grant each scale set's identity after the change. */
+  roleAssignments: RoleRequest[];
+  /** The user-assigned identity (id or bare name) that receives the roles; the system-assigned one when empty. */
+  roleAssignee?: string;
+  removeLegacyExtension: boolean;
+}
+
+export interface RoleRequest {
+  /** A role name ("Storage Blob Data Reader"), a role definition GUID or its full id. */
+  role: string;
+  scope: string;
 }
 
 /** Reads one input, trimmed, '' when not given (the runner passes every input as a string). */
@@ -62,6 +74,8 @@ function integer(input: InputName, value: string, fallback: number, min: number,
 export function readSettings(read: ReadInput, env: NodeJS.ProcessEnv = {}): Settings {
   const operation = readOperation(read('operation'));
   const { system, userAssignedIds } = readIdentity(operation, read('identity-type'), read('user-assigned-ids'));
+  const roleAssignments = readRoleAssignments(read('role-assignments'));
+  const roleAssignee = readRoleAssignee(read('role-assignee'), roleAssignments, operation, system, userAssignedIds);
   return {
     signIn: readSignIn(read, env),
     cloud: resolveCloud(read('environment'), read('resource-manager-endpoint') || env['AZURE_RESOURCE_MANAGER_ENDPOINT'] || '', read('authority-host') || env['AZURE_AUTHORITY_HOST'] || ''),
@@ -72,7 +86,51 @@ export function readSettings(read: ReadInput, env: NodeJS.ProcessEnv = {}): Sett
     dryRun: bool('dry-run', read('dry-run'), false),
     timeoutSeconds: integer('timeout-seconds', read('timeout-seconds'), 900, 10, 21600),
     maxParallel: integer('max-parallel', read('max-parallel'), 50, 1, 100),
+    roleAssignments,
+    ...(roleAssignee ? { roleAssignee } : {}),
+    removeLegacyExtension: bool('remove-legacy-extension', read('remove-legacy-extension'), false),
   };
+}
+
+const ROLE_LINE = /^(.+?)\s+at\s+(\/\S*)$/;
+const SCOPE = /^\/(subscriptions\/[0-9a-f-]{36}(\/resourceGroups\/[^/]+(\/providers\/[^/]+(\/[^/]+\/[^/]+)+)?)?|providers\/Microsoft\.Management\/managementGroups\/[^/]+)$/i;
+
+function readRoleAssignments(value: string): RoleRequest[] {
+  const lines = value.split('\n').map((l) => l.trim()).filter(Boolean);
+  const requests = lines.map((line) => {
+    const m = ROLE_LINE.exec(line);
+    if (!m) throw new InputError('role-assignments', `'${line}' is not 'ROLE at SCOPE' (for example: Storage Blob Data Reader at /subscriptions/…/resourceGroups/…/providers/Microsoft.Storage/storageAccounts/NAME).`);
+    const [, role = '', scope = ''] = m;
+    if (/[?#%\\]|\/\.\.?(\/|$)/.test(scope) || !SCOPE.test(scope.replace(/\/+$/, ''))) {
+      throw new InputError('role-assignments', `'${scope}' is not a scope: use a subscription, resource group or resource id (/subscriptions/{id}/…) or a management group.`);
+    }
+    return { role: role.trim(), scope: scope.replace(/\/+$/, '') };
+  });
+  requests.forEach((r, i) => {
+    if (requests.slice(0, i).some((o) => o.role.toLowerCase() === r.role.toLowerCase() && sameId(o.scope, r.scope))) {
+      throw new InputError('role-assignments', `lists '${r.role} at ${r.scope}' twice. List each assignment once.`);
+    }
+  });
+  return requests;
+}
+
+function readRoleAssignee(value: string, roles: RoleRequest[], operation: Operation, system: boolean | undefined, ids: string[]): string | undefined {
+  if (value && roles.length === 0) throw new InputError('role-assignee', "is set but role-assignments is empty. Remove it, or list the roles to grant.");
+  if (roles.length === 0) return undefined;
+  if (operation === 'show') throw new InputError('role-assignments', "is set but operation 'show' only reads. Use operation assign or set to grant roles.");
+  if (value) {
+    if (value.startsWith('/')) parseIdentityId('role-assignee', value);
+    else checkIdentityName('role-assignee', value);
+    if (operation === 'remove' && ids.some((id) => sameId(id, value) || sameId(id.split('/').pop() ?? '', value))) {
+      throw new InputError('role-assignee', `names '${value}', which this step removes. Grant roles to an identity the scale set keeps.`);
+    }
+    return value;
+  }
+  const losesSystem = (operation === 'set' && system === false) || (operation === 'remove' && system === true);
+  if (losesSystem) {
+    throw new InputError('role-assignments', 'needs the system-assigned identity, which this step removes. Name a user-assigned identity in role-assignee, or keep the system-assigned identity.');
+  }
+  return undefined;
 }
 
 function readOperation(value: string): Operation {

@@ -1,7 +1,8 @@
 // One run of the action, top to bottom: inputs → sign-in → per scale set (read, plan, write,
 // wait) → outputs and summary. Failures are phrased for the user and fail the step.
 import * as core from '@actions/core';
-import { applyToScaleSet, type TargetResult } from './apply.ts';
+import { applyToScaleSet, grantRoles, removeLegacyExtensions, type TargetResult } from './apply.ts';
+import { RoleAssignments } from './azure/roles.ts';
 import { describeArmError } from './azure/arm-errors.ts';
 import { pollIntervalMs, ScaleSets } from './azure/scale-sets.ts';
 import { describeSignInError, signIn, type Session } from './azure/sign-in.ts';
@@ -49,7 +50,7 @@ async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => P
 }
 
 function newResult(ref: ScaleSetRef, settings: Settings): TargetResult {
-  return { ref, id: scaleSetId(ref), changed: false, dryRun: settings.dryRun, legacyExtensions: [], written: false, attemptedWrite: false };
+  return { ref, id: scaleSetId(ref), changed: false, dryRun: settings.dryRun, legacyExtensions: [], written: false, attemptedWrite: false, roles: [], removedExtensions: [] };
 }
 
 export async function run(settings: Settings, env: NodeJS.ProcessEnv, idToken?: Promise<string | undefined>): Promise<void> {
@@ -86,17 +87,21 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, idToken?: 
   if (!signedIn) return;
 
   const scaleSets = new ScaleSets(session.credential, settings.cloud, pollIntervalMs(Math.min(settings.maxParallel, settings.targets.length)));
+  const roles = new RoleAssignments(session.credential, settings.cloud);
   const results = settings.targets.map((ref) => newResult(ref, settings));
   await forEachLimited(results, settings.maxParallel, (r) =>
     core.group(`Scale set ${r.ref.name}`, async () => {
       try {
-        await applyToScaleSet({ scaleSets, settings, signal }, r.ref, r);
+        const ctx = { scaleSets, roles, settings, signal };
+        await applyToScaleSet(ctx, r.ref, r);
+        await removeLegacyExtensions(ctx, r.ref, r);
+        await grantRoles(ctx, r.ref, r);
       } catch (error) {
         r.error = describeFailure(signal.aborted ? signal.reason : error, r, settings, session);
         core.error(r.error, { title: `Scale set ${r.ref.name}` });
       }
       for (const name of r.legacyExtensions) {
-        core.warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove the extension.`, { title: 'Retired managed identity extension' });
+        core.warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, { title: 'Retired managed identity extension' });
       }
     }),
   );

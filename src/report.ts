@@ -6,7 +6,7 @@ import { identityType, type ScaleSetIdentity } from './identity.ts';
 import type { Settings } from './inputs.ts';
 import { plannedIdentity } from './plan.ts';
 
-export const OUTPUTS = ['principal-id', 'tenant-id', 'identity-type', 'user-assigned-identities', 'principal-ids', 'client-ids', 'changed', 'results'] as const;
+export const OUTPUTS = ['principal-id', 'tenant-id', 'identity-type', 'user-assigned-identities', 'principal-ids', 'client-ids', 'changed', 'results', 'role-assignment-ids'] as const;
 export type OutputName = (typeof OUTPUTS)[number];
 
 function userAssignedMap(identity: ScaleSetIdentity): Record<string, { principalId: string; clientId: string }> {
@@ -29,6 +29,8 @@ export function resultJson(r: TargetResult) {
         }
       : {}),
     changed: r.changed,
+    ...(r.roles.length ? { roleAssignments: r.roles.map((g) => ({ role: g.role, scope: g.scope, id: g.id, created: g.created })) } : {}),
+    ...(r.removedExtensions.length ? { removedExtensions: r.removedExtensions } : {}),
     ...(r.error ? { error: r.error } : {}),
   };
 }
@@ -39,7 +41,8 @@ export function writeOutputs(results: TargetResult[], settings: Settings): void 
   set('results', JSON.stringify(results.map(resultJson)));
   set('principal-ids', JSON.stringify(identities.flatMap(principalIds)));
   set('client-ids', JSON.stringify(identities.flatMap((i) => i.userAssigned.map((u) => u.clientId).filter(Boolean))));
-  set('changed', String(results.some((r) => r.changed)));
+  set('changed', String(results.some((r) => r.changed || r.removedExtensions.length > 0 || r.roles.some((g) => g.created))));
+  set('role-assignment-ids', JSON.stringify(results.flatMap((r) => r.roles.map((g) => g.id).filter(Boolean))));
   const only = results.length === 1 ? identities[0] : undefined;
   const signInTenant = settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '';
   set('principal-id', only?.system?.principalId ?? '');
@@ -76,6 +79,8 @@ export async function writeSummary(results: TargetResult[], settings: Settings):
           ...p.remove.map((id) => `Removed ${id}${p.unlisted.includes(id) ? ' (not listed in user-assigned-ids)' : ''}`),
         ].filter(Boolean)
       : [];
+    changes.push(...r.removedExtensions.map((n) => `Removed the retired extension ${n}`));
+    changes.push(...r.roles.map((g) => settings.dryRun ? `Granted '${g.role}' at ${g.scope}` : `${g.created ? 'Granted' : 'Kept the existing'} '${g.role}' at ${g.scope}`));
     if (settings.dryRun) changes.forEach((c, i) => (changes[i] = `Would have: ${c.charAt(0).toLowerCase()}${c.slice(1)}`));
     if (r.error) s.addRaw(`<p><strong>Failed:</strong> ${esc(r.error)}</p>`, true);
     else if (settings.operation !== 'show') s.addList(changes.length ? changes.map(esc) : ['No change needed']);
@@ -84,6 +89,9 @@ export async function writeSummary(results: TargetResult[], settings: Settings):
     }
     if (r.changed && r.upgradePolicy?.toLowerCase() === 'manual') {
       s.addRaw('<p>Upgrade policy is Manual: no instance upgrade is needed, the identity is a scale-set-level setting.</p>', true);
+    }
+    if (r.removedExtensions.length && r.upgradePolicy?.toLowerCase() === 'manual') {
+      s.addRaw(`<p>Removing an extension changes the VM model: with the Manual upgrade policy, existing instances keep it until you run <code>az vmss update-instances -g ${esc(r.ref.resourceGroup)} -n ${esc(r.ref.name)} --instance-ids '*'</code>.</p>`, true);
     }
   }
   await s.write();

@@ -71,4 +71,11 @@ export const INVALID: InvalidCase[] = [
   { name: 'identity id with .. segment', inputs: { 'identity-type': 'UserAssigned', 'user-assigned-ids': `${RG_ID}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/../id-app` }, error: "contains '..'" },
   { name: 'identity id with encoded slash', inputs: { 'identity-type': 'UserAssigned', 'user-assigned-ids': UAI('id%2Fapp') }, error: "contains '%'" },
   { name: 'identity id with a bad subscription', inputs: { 'identity-type': 'UserAssigned', 'user-assigned-ids': UAI('id-app').replace(SUB, 'x') }, error: "has subscription 'x', which is not a GUID." },
+  { name: 'role assignment without a scope', inputs: { 'role-assignments': 'Reader' }, error: "Input 'role-assignments': 'Reader' is not 'ROLE at SCOPE'" },
+  { name: 'role assignment with a bad scope', inputs: { 'role-assignments': 'Reader at /subscriptions/x/../y' }, error: "Input 'role-assignments': '/subscriptions/x/../y' is not a scope" },
+  { name: 'role assignment listed twice', inputs: { 'role-assignments': `Reader at ${RG_ID}\nreader at ${RG_ID.toLowerCase()}` }, error: "lists 'reader at " },
+  { name: 'role-assignee without role-assignments', inputs: { 'role-assignee': 'id-app' }, error: "Input 'role-assignee': is set but role-assignments is empty." },
+  { name: 'role assignments for a system identity being removed', inputs: { 'identity-type': 'None', 'role-assignments': `Reader at ${RG_ID}` }, error: 'needs the system-assigned identity, which this step removes.' },
+  { name: 'role-assignee being removed', inputs: { operation: 'remove', 'identity-type': '', 'user-assigned-ids': 'id-app', 'role-assignments': `Reader at ${RG_ID}`, 'role-assignee': 'id-app' }, error: "Input 'role-assignee': names 'id-app', which this step removes." },
+  { name: 'non-boolean remove-legacy-extension', inputs: { 'remove-legacy-extension': 'maybe' }, error: "Input 'remove-legacy-extension': 'maybe' is not a boolean." },
 ];

@@ -17,6 +17,7 @@ const DEFAULTS: Record<string, string> = {
   'dry-run': 'false',
   'timeout-seconds': '900',
   'max-parallel': '50',
+  'remove-legacy-extension': 'false',
 };
 
 export interface ActionRun {

@@ -85,6 +85,17 @@ export class ScaleSets {
     return toState(ref, vmss);
   }
 
+  /** Deletes a scale-set extension and waits for Azure to finish. */
+  async removeExtension(ref: ScaleSetRef, name: string, signal: AbortSignal): Promise<void> {
+    const poller = this.client(ref.subscriptionId).virtualMachineScaleSetExtensions.delete(ref.resourceGroup, ref.name, name, {
+      updateIntervalInMs: this.pollMs,
+      abortSignal: signal,
+    });
+    await poller.submitted();
+    await sleep(this.pollMs, signal);
+    await poller.pollUntilDone({ abortSignal: signal });
+  }
+
   /** PATCHes the identity with If-Match and waits for Azure to finish; returns the state Azure reports afterwards. */
   async update(ref: ScaleSetRef, patch: IdentityPatch, etag: string | undefined, hooks: UpdateHooks): Promise<ScaleSetState> {
     let accepted = false;
