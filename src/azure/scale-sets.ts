@@ -1,6 +1,10 @@
-// Reading and updating a scale set through ARM with the Azure SDK: its retry policy, its
-// long-running-operation poller (which honours Retry-After) and its token cache.
-import { ComputeManagementClient, type VirtualMachineScaleSet, type VirtualMachineScaleSetUpdate } from '@azure/arm-compute';
+// Reading and updating a scale set through ARM with the Azure SDK: the Compute client's
+// context (pipeline with bearer token, retries, throttling, user agent) and core-lro's poller
+// for the long-running operation (which honours Retry-After). Only the two Compute calls the
+// action needs are made here: ComputeManagementClient would bundle all of Compute's ~900 KB.
+import { createComputeManagement, type ComputeManagementContext } from '@azure/arm-compute/api';
+import { createRestError, type PathUncheckedResponse } from '@azure-rest/core-client';
+import { createHttpPoller, type OperationResponse } from '@azure/core-lro';
 import type { TokenCredential } from '@azure/identity';
 import type { Cloud } from '../cloud.ts';
 import { fromArm, type ArmIdentity, type ScaleSetIdentity } from '../identity.ts';
@@ -9,6 +13,8 @@ import { scaleSetId, type ScaleSetRef } from '../resource-id.ts';
 import { sleep } from '../sleep.ts';
 
 export const USER_AGENT = 'vmss-identity-action/0.1';
+/** The Compute API version of the recorded traffic; identity PATCH and If-Match work the same in every version since 2023-09-01. */
+export const COMPUTE_API_VERSION = '2024-11-01';
 /** How often to ask whether Azure has finished when it gives no Retry-After (the SDK's default is 2 s). */
 export const POLL_INTERVAL_MS = 1000;
 /** All scale sets of one step together poll at most this often, to stay clear of ARM's read quota. */
@@ -18,7 +24,10 @@ export const MAX_POLLS_PER_SECOND = 20;
 export function pollIntervalMs(parallel: number): number {
   return Math.max(POLL_INTERVAL_MS, Math.ceil((parallel * 1000) / MAX_POLLS_PER_SECOND));
 }
+
 const LEGACY_PUBLISHER = 'microsoft.managedidentity';
+const VMSS_PATH = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmScaleSetName}';
+const API = { 'api-version': COMPUTE_API_VERSION };
 
 export interface ScaleSetState {
   ref: ScaleSetRef;
@@ -38,24 +47,47 @@ export interface UpdateHooks {
   onAccepted?: (operationUrl: string | undefined) => void;
 }
 
-function toState(ref: ScaleSetRef, vmss: VirtualMachineScaleSet): ScaleSetState {
-  const extensions = vmss.virtualMachineProfile?.extensionProfile?.extensions ?? [];
+/** The parts of ARM's scale set JSON the action reads. */
+interface ArmScaleSet {
+  id?: string;
+  etag?: string;
+  identity?: ArmIdentity;
+  properties?: {
+    orchestrationMode?: string;
+    provisioningState?: string;
+    upgradePolicy?: { mode?: string };
+    virtualMachineProfile?: { extensionProfile?: { extensions?: { name?: string; properties?: { publisher?: string; type?: string } }[] } };
+  };
+}
+
+function toState(ref: ScaleSetRef, vmss: ArmScaleSet): ScaleSetState {
+  const p = vmss.properties ?? {};
+  const extensions = p.virtualMachineProfile?.extensionProfile?.extensions ?? [];
   return {
     ref,
     id: vmss.id ?? scaleSetId(ref),
     ...(vmss.etag ? { etag: vmss.etag } : {}),
-    identity: fromArm(vmss.identity as ArmIdentity | undefined),
-    ...(vmss.orchestrationMode ? { orchestrationMode: vmss.orchestrationMode } : {}),
-    ...(vmss.provisioningState ? { provisioningState: vmss.provisioningState } : {}),
-    ...(vmss.upgradePolicy?.mode ? { upgradePolicy: vmss.upgradePolicy.mode } : {}),
+    identity: fromArm(vmss.identity),
+    ...(p.orchestrationMode ? { orchestrationMode: p.orchestrationMode } : {}),
+    ...(p.provisioningState ? { provisioningState: p.provisioningState } : {}),
+    ...(p.upgradePolicy?.mode ? { upgradePolicy: p.upgradePolicy.mode } : {}),
     legacyExtensions: extensions
-      .filter((e) => e.publisher?.toLowerCase() === LEGACY_PUBLISHER)
-      .map((e) => e.name ?? e.type ?? 'ManagedIdentityExtension'),
+      .filter((e) => e.properties?.publisher?.toLowerCase() === LEGACY_PUBLISHER)
+      .map((e) => e.name ?? e.properties?.type ?? 'ManagedIdentityExtension'),
   };
 }
 
+function expect(response: PathUncheckedResponse, statuses: string[]): PathUncheckedResponse {
+  if (!statuses.includes(response.status)) throw createRestError(response);
+  return response;
+}
+
+function lroResponse(response: PathUncheckedResponse): OperationResponse<PathUncheckedResponse> {
+  return { flatResponse: response, rawResponse: { ...response, statusCode: Number(response.status), body: response.body } };
+}
+
 export class ScaleSets {
-  private readonly clients = new Map<string, ComputeManagementClient>();
+  private readonly contexts = new Map<string, ComputeManagementContext>();
   private readonly credential: TokenCredential;
   private readonly cloud: Cloud;
   private readonly pollMs: number;
@@ -66,60 +98,66 @@ export class ScaleSets {
     this.pollMs = pollMs;
   }
 
-  private client(subscriptionId: string): ComputeManagementClient {
-    let client = this.clients.get(subscriptionId.toLowerCase());
-    if (!client) {
-      client = new ComputeManagementClient(this.credential, subscriptionId, {
+  private context(subscriptionId: string): ComputeManagementContext {
+    let context = this.contexts.get(subscriptionId.toLowerCase());
+    if (!context) {
+      context = createComputeManagement(this.credential, subscriptionId, {
         endpoint: this.cloud.resourceManager,
         credentials: { scopes: [this.cloud.scope] },
         userAgentOptions: { userAgentPrefix: USER_AGENT },
         retryOptions: { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 16000 },
       });
-      this.clients.set(subscriptionId.toLowerCase(), client);
+      this.contexts.set(subscriptionId.toLowerCase(), context);
     }
-    return client;
+    return context;
+  }
+
+  private resource(ref: ScaleSetRef, suffix = '', ...params: string[]) {
+    return this.context(ref.subscriptionId).path(`${VMSS_PATH}${suffix}`, ref.subscriptionId, ref.resourceGroup, ref.name, ...params);
   }
 
   async read(ref: ScaleSetRef, signal: AbortSignal): Promise<ScaleSetState> {
-    const vmss = await this.client(ref.subscriptionId).virtualMachineScaleSets.get(ref.resourceGroup, ref.name, { abortSignal: signal });
-    return toState(ref, vmss);
+    const response = expect(await this.resource(ref).get({ queryParameters: API, abortSignal: signal }), ['200']);
+    return toState(ref, response.body as ArmScaleSet);
   }
 
-  /** Deletes a scale-set extension and waits for Azure to finish. */
-  async removeExtension(ref: ScaleSetRef, name: string, signal: AbortSignal): Promise<void> {
-    const poller = this.client(ref.subscriptionId).virtualMachineScaleSetExtensions.delete(ref.resourceGroup, ref.name, name, {
-      updateIntervalInMs: this.pollMs,
-      abortSignal: signal,
+  /** Follows a long-running operation to its end with core-lro, the first poll one interval after the start. */
+  private async follow(ref: ScaleSetRef, start: () => Promise<PathUncheckedResponse>, signal: AbortSignal): Promise<unknown> {
+    const context = this.context(ref.subscriptionId);
+    const poller = createHttpPoller<unknown, never>({
+      sendInitialRequest: async () => lroResponse(await start()),
+      sendPollRequest: async (path, options) =>
+        lroResponse(expect(await context.pathUnchecked(path).get({ abortSignal: options?.abortSignal ?? signal }), ['200', '201', '202', '204'])),
+    }, {
+      intervalInMs: this.pollMs,
+      resourceLocationConfig: 'location',
+      processResult: async (result) => (result as PathUncheckedResponse).body,
     });
+    // The poller would ask at once, but Compute has only just accepted the write: the first
+    // poll waits one interval like the others (or Retry-After, which the poller honours after).
     await poller.submitted();
     await sleep(this.pollMs, signal);
-    await poller.pollUntilDone({ abortSignal: signal });
+    return poller.pollUntilDone({ abortSignal: signal });
   }
 
   /** PATCHes the identity with If-Match and waits for Azure to finish; returns the state Azure reports afterwards. */
   async update(ref: ScaleSetRef, patch: IdentityPatch, etag: string | undefined, hooks: UpdateHooks): Promise<ScaleSetState> {
-    let accepted = false;
-    const poller = this.client(ref.subscriptionId).virtualMachineScaleSets.update(
-      ref.resourceGroup,
-      ref.name,
-      // A null value removes a user-assigned identity; the SDK model has no type for it.
-      patch as unknown as VirtualMachineScaleSetUpdate,
-      {
-        ...(etag ? { ifMatch: etag } : {}),
-        updateIntervalInMs: this.pollMs,
+    const final = await this.follow(ref, async () => {
+      const response = expect(await this.resource(ref).patch({
+        queryParameters: API,
+        headers: etag ? { 'if-match': etag } : {},
+        body: patch,
         abortSignal: hooks.signal,
-        onResponse: (response) => {
-          if (accepted || response.request.method !== 'PATCH' || response.status >= 300) return;
-          accepted = true;
-          hooks.onAccepted?.(response.headers.get('azure-asyncoperation') ?? response.headers.get('location') ?? undefined);
-        },
-      },
-    );
-    // The poller would ask at once, but Compute has only just accepted the write: the first
-    // poll waits one interval like the others (or Retry-After, which the poller honours after).
-    await poller.submitted();
-    await sleep(this.pollMs, hooks.signal);
-    const vmss = await poller.pollUntilDone({ abortSignal: hooks.signal });
-    return toState(ref, vmss);
+      }), ['200', '201', '202']);
+      hooks.onAccepted?.(response.headers['azure-asyncoperation'] ?? response.headers['location']);
+      return response;
+    }, hooks.signal);
+    return toState(ref, final as ArmScaleSet);
+  }
+
+  /** Deletes a scale-set extension and waits for Azure to finish. */
+  async removeExtension(ref: ScaleSetRef, name: string, signal: AbortSignal): Promise<void> {
+    await this.follow(ref, async () =>
+      expect(await this.resource(ref, '/extensions/{vmssExtensionName}', name).delete({ queryParameters: API, abortSignal: signal }), ['200', '202', '204']), signal);
   }
 }
