@@ -89,8 +89,12 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, idToken?: 
   const scaleSets = new ScaleSets(session.credential, settings.cloud, pollIntervalMs(Math.min(settings.maxParallel, settings.targets.length)));
   const roles = new RoleAssignments(session.credential, settings.cloud);
   const results = settings.targets.map((ref) => newResult(ref, settings));
+  const fleet = results.length > 1;
+  // Log groups cannot interleave: one per scale set alone, one for the fleet (lines carry the name).
+  const grouped = <T>(name: string, body: () => Promise<T>) => (fleet ? body() : core.group(name, body));
+  if (fleet) core.startGroup(`${results.length} scale sets, ${Math.min(settings.maxParallel, results.length)} at a time`);
   await forEachLimited(results, settings.maxParallel, (r) =>
-    core.group(`Scale set ${r.ref.name}`, async () => {
+    grouped(`Scale set ${r.ref.name}`, async () => {
       try {
         const ctx = { scaleSets, roles, settings, signal };
         await applyToScaleSet(ctx, r.ref, r);
@@ -98,13 +102,14 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, idToken?: 
         await grantRoles(ctx, r.ref, r);
       } catch (error) {
         r.error = describeFailure(signal.aborted ? signal.reason : error, r, settings, session);
-        core.error(r.error, { title: `Scale set ${r.ref.name}` });
+        if (fleet) core.error(r.error, { title: `Scale set ${r.ref.name}` });
       }
       for (const name of r.legacyExtensions) {
         core.warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, { title: 'Retired managed identity extension' });
       }
     }),
   );
+  if (fleet) core.endGroup();
 
   writeOutputs(results, settings);
   try {

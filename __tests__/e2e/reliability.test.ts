@@ -76,6 +76,16 @@ describe('reliability', { concurrency: 6 }, () => {
       assert.match(run.stdout, /Azure answered 429 OperationNotAllowed; reading again and retrying in/);
     }));
 
+  it('a Retry-After on the operation sets the pace of the status polls', () =>
+    withEmulator({ updateDurationMs: 4500 }, async (em) => {
+      em.controls.retryAfterSeconds = 2;
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 0, run.stdout);
+      const polls = em.log.of('arm.operation').map((e) => e.at);
+      assert.equal(polls.length, 3, `polls at ${polls.map((t) => t - (polls[0] ?? 0)).join(', ')} ms`);
+      for (let i = 1; i < polls.length; i++) assert.ok((polls[i] ?? 0) - (polls[i - 1] ?? 0) >= 1950, 'two seconds apart');
+    }));
+
   it('500, 503 and dropped connections on reads and polls are retried', () =>
     withEmulator({}, async (em) => {
       em.controls.fault({ route: 'arm.vmss.get', times: 1, action: { kind: 'status', status: 500 } });

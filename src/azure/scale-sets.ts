@@ -121,22 +121,36 @@ export class ScaleSets {
     return toState(ref, response.body as ArmScaleSet);
   }
 
-  /** Follows a long-running operation to its end with core-lro, the first poll one interval after the start. */
+  /**
+   * Follows a long-running operation to its end with core-lro's poller, polling at a fixed rate
+   * (one interval between the starts of two polls, so round trips do not add up into drift) and
+   * not at once: Compute has only just accepted the write. A Retry-After from Azure wins.
+   */
   private async follow(ref: ScaleSetRef, start: () => Promise<PathUncheckedResponse>, signal: AbortSignal): Promise<unknown> {
     const context = this.context(ref.subscriptionId);
+    let retryAfterMs: number | undefined;
+    const noteRetryAfter = (response: PathUncheckedResponse) => {
+      const seconds = Number(response.headers['retry-after']);
+      retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+      return response;
+    };
     const poller = createHttpPoller<unknown, never>({
-      sendInitialRequest: async () => lroResponse(await start()),
+      sendInitialRequest: async () => lroResponse(noteRetryAfter(await start())),
       sendPollRequest: async (path, options) =>
-        lroResponse(expect(await context.pathUnchecked(path).get({ abortSignal: options?.abortSignal ?? signal }), ['200', '201', '202', '204'])),
+        lroResponse(noteRetryAfter(expect(await context.pathUnchecked(path).get({ abortSignal: options?.abortSignal ?? signal }), ['200', '201', '202', '204']))),
     }, {
       intervalInMs: this.pollMs,
       resourceLocationConfig: 'location',
       processResult: async (result) => (result as PathUncheckedResponse).body,
     });
-    // The poller would ask at once, but Compute has only just accepted the write: the first
-    // poll waits one interval like the others (or Retry-After, which the poller honours after).
     await poller.submitted();
-    await sleep(this.pollMs, signal);
+    let next = Date.now() + (retryAfterMs ?? this.pollMs);
+    while (!poller.isDone) {
+      await sleep(Math.max(0, next - Date.now()), signal);
+      const sentAt = Date.now();
+      await poller.poll({ abortSignal: signal });
+      next = retryAfterMs !== undefined ? Date.now() + retryAfterMs : sentAt + this.pollMs;
+    }
     return poller.pollUntilDone({ abortSignal: signal });
   }
 
