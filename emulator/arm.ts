@@ -322,6 +322,16 @@ async function writeScaleSet(ctx: Ctx, set: ScaleSet, mode: 'merge' | 'replace')
   return send(x, 200, renderScaleSet(set), headers);
 }
 
+/** 202 Accepted with both ways to follow the operation, as Compute answers POST and DELETE. */
+function accepted(ctx: Ctx, op: Operation): Promise<void> {
+  return send(ctx.x, 202, undefined, {
+    'azure-asyncoperation': operationUrl(ctx, op),
+    location: operationUrl(ctx, op, true),
+    'azure-asyncnotification': 'Enabled',
+    ...writeHeaders(),
+  });
+}
+
 async function extensionRoute(ctx: Ctx, set: ScaleSet, extName: string): Promise<void> {
   const { x } = ctx;
   const ext = set.extensions.find((e) => e.name.toLowerCase() === extName.toLowerCase());
@@ -341,12 +351,7 @@ async function extensionRoute(ctx: Ctx, set: ScaleSet, extName: string): Promise
     ext.provisioningState = 'Failed';
     set.provisioningState = 'Failed';
   });
-  return send(x, 202, undefined, {
-    'azure-asyncoperation': operationUrl(ctx, op),
-    location: operationUrl(ctx, op, true),
-    'azure-asyncnotification': 'Enabled',
-    ...writeHeaders(),
-  });
+  return accepted(ctx, op);
 }
 
 async function manualUpgrade(ctx: Ctx, set: ScaleSet): Promise<void> {
@@ -355,12 +360,7 @@ async function manualUpgrade(ctx: Ctx, set: ScaleSet): Promise<void> {
   if (busy(ctx.arm, set)) return conflict(x);
   set.etag++;
   const op = startOperation(ctx, set, 'manualupgrade', () => undefined, () => undefined);
-  return send(x, 202, undefined, {
-    'azure-asyncoperation': operationUrl(ctx, op),
-    location: operationUrl(ctx, op, true),
-    'azure-asyncnotification': 'Enabled',
-    ...writeHeaders(),
-  });
+  return accepted(ctx, op);
 }
 
 async function operationRoute(ctx: Ctx, m: RegExpExecArray): Promise<void> {
