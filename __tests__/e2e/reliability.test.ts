@@ -86,6 +86,15 @@ describe('reliability', { concurrency: 6 }, () => {
       for (let i = 1; i < polls.length; i++) assert.ok((polls[i] ?? 0) - (polls[i - 1] ?? 0) >= 1950, 'two seconds apart');
     }));
 
+  it('a throttled status poll (429 without Retry-After) slows polling instead of failing the step', () =>
+    withEmulator({}, async (em) => {
+      em.controls.fault({ route: 'arm.operation', times: 2, action: { kind: 'status', status: 429 } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(em.log.of('arm.operation').map((e) => e.status).slice(0, 3), [429, 429, 200]);
+      assert.equal(identitySummary(em, 'vmss-web').system, true);
+    }));
+
   it('500, 503 and dropped connections on reads and polls are retried', () =>
     withEmulator({}, async (em) => {
       em.controls.fault({ route: 'arm.vmss.get', times: 1, action: { kind: 'status', status: 500 } });

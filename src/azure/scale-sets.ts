@@ -134,10 +134,19 @@ export class ScaleSets {
       retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
       return response;
     };
+    // core-lro treats any failed poll as the operation failing. The write is in, though: a
+    // throttled status poll (429 without Retry-After, which the SDK does not retry) only delays
+    // the answer, so it is waited out here.
+    const getStatus = async (path: string, abortSignal: AbortSignal): Promise<PathUncheckedResponse> => {
+      for (let throttled = 1; ; throttled++) {
+        const response = noteRetryAfter(await context.pathUnchecked(path).get({ abortSignal }));
+        if (response.status !== '429') return expect(response, ['200', '201', '202', '204']);
+        await sleep(retryAfterMs ?? Math.min(30_000, this.pollMs * 2 ** throttled), abortSignal);
+      }
+    };
     const poller = createHttpPoller<unknown, never>({
       sendInitialRequest: async () => lroResponse(noteRetryAfter(await start())),
-      sendPollRequest: async (path, options) =>
-        lroResponse(noteRetryAfter(expect(await context.pathUnchecked(path).get({ abortSignal: options?.abortSignal ?? signal }), ['200', '201', '202', '204']))),
+      sendPollRequest: async (path) => lroResponse(await getStatus(path, signal)),
     }, {
       intervalInMs: this.pollMs,
       resourceLocationConfig: 'location',
