@@ -167,7 +167,8 @@ describe('faults through @azure/arm-compute', { concurrency: 4 }, () => {
     withEmulator({}, async (em) => {
       em.controls.planOperation({ outcome: 'Never' });
       const poller = compute(em).virtualMachineScaleSets.update('rg-prod', 'vmss-web', patch({ type: 'SystemAssigned' }), { updateIntervalInMs: 50 });
-      await assert.rejects(poller.pollUntilDone({ abortSignal: AbortSignal.timeout(600) }), /abort/i);
+      await poller.submitted();
+      await assert.rejects(poller.pollUntilDone({ abortSignal: AbortSignal.timeout(1000) }), /abort/i);
       assert.ok(em.log.of('arm.operation').length >= 3);
     }));
 });
