@@ -140,9 +140,10 @@ describe('reliability', { concurrency: 6 }, () => {
   it('SIGTERM while waiting: stops polling, reports what it knows and exits non-zero within 2 s', () =>
     withEmulator({}, async (em) => {
       em.controls.planOperation({ outcome: 'Never' });
-      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' }, { signalAfterMs: { signal: 'SIGTERM', ms: 2500 } });
+      // Cancel while it waits: one status poll after Azure accepted the write.
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' }, { signalWhen: { signal: 'SIGTERM', when: () => em.log.of('arm.operation').length > 0 } });
       assert.notEqual(run.code, 0);
-      assert.ok(run.durationMs - 2500 < 2000, `exited ${run.durationMs - 2500} ms after the signal`);
+      assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
       assert.match(run.stdout, /Cancelled by SIGTERM\. Azure had accepted the change to vmss-web and may still complete it \(operation .*\/operations\/[0-9a-f-]{36}\)/);
       const pollsAtExit = em.log.of('arm.operation').length;
       await new Promise((r) => setTimeout(r, 1500));
@@ -152,9 +153,10 @@ describe('reliability', { concurrency: 6 }, () => {
   it('SIGINT before anything was written says nothing was written', () =>
     withEmulator({}, async (em) => {
       em.controls.fault({ route: 'arm.vmss.get', action: { kind: 'latency', ms: 5000 } });
-      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' }, { signalAfterMs: { signal: 'SIGINT', ms: 1500 } });
+      // Signed in, and the read is in flight (held 5 s by the emulator).
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' }, { signalWhen: { signal: 'SIGINT', when: () => em.log.of('entra.token').length > 0 } });
       assert.notEqual(run.code, 0);
-      assert.ok(run.durationMs < 3500, `took ${run.durationMs} ms`);
+      assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
       assert.match(run.stdout, /Cancelled by SIGINT\. Nothing was written to vmss-web\./);
       assert.equal(em.log.writes().length, 0);
     }));

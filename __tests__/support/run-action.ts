@@ -27,6 +27,8 @@ export interface ActionRun {
   outputs: Record<string, string>;
   summary: string;
   durationMs: number;
+  /** With signalWhen: ms from the signal to the process's exit. */
+  exitAfterSignalMs?: number;
 }
 
 /** Parses the runner's file-command format: NAME=VALUE or NAME<<DELIM … DELIM. */
@@ -50,8 +52,8 @@ export function parseOutputs(text: string): Record<string, string> {
 
 export interface RunOptions {
   env?: Record<string, string | undefined>;
-  /** Send this signal after so many ms. */
-  signalAfterMs?: { signal: NodeJS.Signals; ms: number };
+  /** Send this signal once `when()` holds (checked every 20 ms), e.g. once a write reached the emulator. */
+  signalWhen?: { signal: NodeJS.Signals; when: () => boolean };
   withoutDefaults?: boolean;
 }
 
@@ -82,11 +84,15 @@ export async function runAction(emulator: Emulator, inputs: Record<string, strin
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  if (options.signalAfterMs) {
-    const { signal, ms } = options.signalAfterMs;
-    setTimeout(() => child.kill(signal), ms);
-  }
+  let signalledAt: number | undefined;
+  const watcher = options.signalWhen && setInterval(() => {
+    if (signalledAt === undefined && options.signalWhen?.when()) {
+      signalledAt = Date.now();
+      child.kill(options.signalWhen.signal);
+    }
+  }, 20);
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  if (watcher) clearInterval(watcher);
   const result: ActionRun = {
     code,
     stdout,
@@ -94,6 +100,7 @@ export async function runAction(emulator: Emulator, inputs: Record<string, strin
     outputs: parseOutputs(readFileSync(outputFile, 'utf8')),
     summary: readFileSync(summaryFile, 'utf8'),
     durationMs: Date.now() - started,
+    ...(signalledAt !== undefined ? { exitAfterSignalMs: Date.now() - signalledAt } : {}),
   };
   rmSync(dir, { recursive: true, force: true });
   const leaks = findLeaks(result, emulator.issuedTokens());
