@@ -223,6 +223,20 @@ describe('Entra ID errors through @azure/identity', { concurrency: 4 }, () => {
     }));
 });
 
+describe('PUT replaces what PATCH merges', () => {
+  it('createOrUpdate with a map drops identities it leaves out', () =>
+    withEmulator({}, async (em) => {
+      const client = compute(em);
+      const current = await client.virtualMachineScaleSets.get('rg-prod', 'vmss-api');
+      const done = await client.virtualMachineScaleSets.createOrUpdate('rg-prod', 'vmss-api', {
+        location: current.location ?? 'westeurope',
+        identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [uai('id-logs')]: {} } },
+      }, { updateIntervalInMs: 20 });
+      assert.deepEqual(Object.keys(done.identity?.userAssignedIdentities ?? {}), [uai('id-logs')]);
+      assert.equal(done.identity?.principalId, current.identity?.principalId, 'the system principal stays');
+    }));
+});
+
 describe('role assignments', () => {
   it('new, duplicate (RoleAssignmentExists), PrincipalNotFound during directory lag', () =>
     withEmulator({ edit: (s) => s.roleAssignments?.push({ principalId: DEPLOYER_OBJECT_ID, role: 'Owner', scope: RG }) }, async (em) => {
@@ -243,5 +257,11 @@ describe('role assignments', () => {
       assert.deepEqual(again.json, { error: { code: 'RoleAssignmentExists', message: 'The role assignment already exists.' } });
       const defs = await arm(em, token, 'GET', `${RG}/providers/Microsoft.Authorization/roleDefinitions?$filter=${encodeURIComponent("roleName eq 'Storage Blob Data Reader'")}&api-version=2022-04-01`);
       assert.deepEqual((defs.json['value'] as { name: string }[]).map((d) => d.name), ['2a2b9908-6ea1-4ae2-8e65-a410df84e7d1']);
+      const listed = await arm(em, token, 'GET', `${RG}/providers/Microsoft.Authorization/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${principalId}'`)}&api-version=2022-04-01`);
+      assert.deepEqual((listed.json['value'] as { name: string }[]).map((a) => a.name), ['00000000-0000-4000-8000-000000000001']);
+      const deleted = await arm(em, token, 'DELETE', url('00000000-0000-4000-8000-000000000001'));
+      assert.equal(deleted.status, 200);
+      assert.equal((await arm(em, token, 'GET', url('00000000-0000-4000-8000-000000000001'))).status, 404);
+      assert.equal((await arm(em, token, 'DELETE', url('00000000-0000-4000-8000-000000000001'))).status, 204);
     }));
 });
