@@ -22,7 +22,7 @@ let n = 0;
 for (const step of steps) {
   emulator.log.clear();
   const run = await runAction(emulator, step.inputs);
-  const requests = emulator.log.entries.map((e) => e.route.replace(/^[a-z]+\./, '')).join(', ');
+  const requests = emulator.log.entries.map((e) => e.route).join(', ');
   process.stdout.write([
     '',
     `━━ ${++n}. ${step.title}`,
