@@ -1,6 +1,7 @@
 // The entry point stays small: it validates the inputs and starts the GitHub OIDC token
 // request before the Azure SDK (most of the bundle) is even loaded, so the network round
 // trip overlaps with loading the code that needs it.
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { InputError } from './errors.ts';
 import { readSettings, type InputName } from './inputs.ts';
@@ -22,25 +23,33 @@ function prefetchIdToken(audience: string, env: NodeJS.ProcessEnv): Prefetch | u
   let markSent: () => void = () => undefined;
   const sent = new Promise<void>((resolve) => (markSent = resolve));
   const token = new Promise<string | undefined>((resolve) => {
-    const req = httpsRequest(`${url}&audience=${encodeURIComponent(audience)}`, { headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' }, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      res.on('end', () => {
-        try {
-          const value = res.statusCode === 200 ? (JSON.parse(body) as { value?: unknown }).value : undefined;
-          resolve(typeof value === 'string' ? value : undefined);
-        } catch {
-          resolve(undefined);
-        }
-      });
-    });
-    req.on('finish', markSent);
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => {
+    const fail = () => {
       markSent();
       resolve(undefined);
-    });
-    req.end();
+    };
+    try {
+      const target = `${url}&audience=${encodeURIComponent(audience)}`;
+      const request = target.startsWith('http:') ? httpRequest : httpsRequest;
+      const req = request(target, { headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' }, timeout: 10_000 }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        res.on('end', () => {
+          try {
+            const value = res.statusCode === 200 ? (JSON.parse(body) as { value?: unknown }).value : undefined;
+            resolve(typeof value === 'string' ? value : undefined);
+          } catch {
+            resolve(undefined);
+          }
+        });
+        res.on('error', fail);
+      });
+      req.on('finish', markSent);
+      req.on('timeout', () => req.destroy());
+      req.on('error', fail);
+      req.end();
+    } catch {
+      fail();
+    }
   });
   return { sent, token };
 }

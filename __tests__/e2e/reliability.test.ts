@@ -161,6 +161,22 @@ describe('reliability', { concurrency: 6 }, () => {
       assert.equal(em.log.writes().length, 0);
     }));
 
+  it('a GitHub token service that fails twice is retried', () =>
+    withEmulator({}, async (em) => {
+      em.controls.fault({ route: 'github.token', times: 2, action: { kind: 'status', status: 503 } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(em.log.of('github.token').map((e) => e.status), [503, 503, 200]);
+    }));
+
+  it('an unreachable GitHub token service is reported as such', () =>
+    withEmulator({}, async (em) => {
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' }, { env: { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://127.0.0.1:1/_services/token/idtoken?api-version=2.0' } });
+      assert.equal(run.code, 1);
+      assert.match(run.stdout, /::error::Could not get an OIDC token from GitHub \(.*ECONNREFUSED.*\)\. GitHub's token service did not answer; re-run the job, and check the runner can reach 127\.0\.0\.1:1\./);
+      assert.equal(em.log.entries.length, 0);
+    }));
+
   it('short-lived tokens during a long wait are fetched again, and a token endpoint outage is retried', () =>
     withEmulator({ updateDurationMs: 4000 }, async (em) => {
       em.controls.github.lifetimeSeconds = 10; // real ones live ~5 min; short enough that every sign-in needs a new one

@@ -27,6 +27,8 @@ const NO_ID_TOKEN =
 const ASSERTION_REUSE_MS = 30_000;
 const ASSERTION_MIN_LIFE_MS = 60_000;
 
+const OIDC_FAILED = 'Could not get an OIDC token from GitHub';
+
 function payloadOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 }
@@ -74,7 +76,8 @@ export function signIn(settings: SignIn, cloud: Cloud, env: NodeJS.ProcessEnv, p
       if (token) core.setSecret(token);
       else token = await core.getIDToken(settings.audience);
     } catch (error) {
-      throw new ActionError(`Could not get an OIDC token from GitHub: ${(error as Error).message}. ${NO_ID_TOKEN}`);
+      const reason = ((error as Error).message ?? String(error)).replace(/\s+/g, ' ').replace(/^Error message: /, '');
+      throw new ActionError(`${OIDC_FAILED} (${reason}). GitHub's token service did not answer; re-run the job, and check the runner can reach ${new URL(env['ACTIONS_ID_TOKEN_REQUEST_URL'] ?? 'https://invalid').host}.`);
     }
     Object.assign(facts, claimsOf(token));
     if (!logged) {
@@ -118,6 +121,9 @@ export function subjectForms(env: NodeJS.ProcessEnv): string[] {
 export function describeSignInError(error: unknown, settings: SignIn, session: Session | undefined, env: NodeJS.ProcessEnv): string | undefined {
   if (error instanceof ActionError) return error.message;
   const message = (error as Error)?.message ?? String(error);
+  // The credential wraps what getAssertion threw; the action's own message is inside.
+  const own = message.indexOf(OIDC_FAILED);
+  if (own >= 0) return message.slice(own).split('\n')[0];
   const code = /AADSTS(\d+)/.exec(message)?.[1];
   if (settings.kind === 'azure-cli') {
     if (/az login|Azure CLI|az: not found|ENOENT/i.test(message)) {
