@@ -12,7 +12,7 @@ import type { IdentityPatch } from '../plan.ts';
 import { scaleSetId, type ScaleSetRef } from '../resource-id.ts';
 import { sleep } from '../sleep.ts';
 
-export const USER_AGENT = 'vmss-identity-action/0.1';
+export const USER_AGENT = 'vmss-identity-action/1.0';
 /** The Compute API version of the recorded traffic; identity PATCH and If-Match work the same in every version since 2023-09-01. */
 export const COMPUTE_API_VERSION = '2024-11-01';
 /** How often to ask whether Azure has finished when it gives no Retry-After (the SDK's default is 2 s). */
