@@ -23,7 +23,6 @@ export interface TargetResult {
   after?: ScaleSetIdentity;
   plan?: Plan;
   changed: boolean;
-  dryRun: boolean;
   legacyExtensions: string[];
   upgradePolicy?: string;
   operationUrl?: string;

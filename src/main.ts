@@ -49,8 +49,8 @@ async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => P
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-function newResult(ref: ScaleSetRef, settings: Settings): TargetResult {
-  return { ref, id: scaleSetId(ref), changed: false, dryRun: settings.dryRun, legacyExtensions: [], written: false, attemptedWrite: false, roles: [], removedExtensions: [] };
+function newResult(ref: ScaleSetRef): TargetResult {
+  return { ref, id: scaleSetId(ref), changed: false, legacyExtensions: [], written: false, attemptedWrite: false, roles: [], removedExtensions: [] };
 }
 
 export async function run(settings: Settings, env: NodeJS.ProcessEnv, idToken?: Promise<string | undefined>): Promise<void> {
@@ -78,7 +78,7 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, idToken?: 
       return true;
     } catch (error) {
       const problem = describeSignInError(error, settings.signIn, session, env)
-        ?? (signal.aborted ? describeFailure(signal.reason, newResult(settings.targets[0] as ScaleSetRef, settings), settings, session) : undefined)
+        ?? (signal.aborted ? describeFailure(signal.reason, newResult(settings.targets[0] as ScaleSetRef), settings, session) : undefined)
         ?? `Sign-in failed: ${(error as Error)?.message ?? String(error)}`;
       core.setFailed(problem);
       return false;
@@ -88,7 +88,7 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, idToken?: 
 
   const scaleSets = new ScaleSets(session.credential, settings.cloud, pollIntervalMs(Math.min(settings.maxParallel, settings.targets.length)));
   const roles = new RoleAssignments(session.credential, settings.cloud);
-  const results = settings.targets.map((ref) => newResult(ref, settings));
+  const results = settings.targets.map((ref) => newResult(ref));
   const fleet = results.length > 1;
   // Log groups cannot interleave: one per scale set alone, one for the fleet (lines carry the name).
   const grouped = <T>(name: string, body: () => Promise<T>) => (fleet ? body() : core.group(name, body));
