@@ -11,7 +11,9 @@ export interface Caller {
   tenantId: string;
 }
 
-const ALLOWED_AUDIENCES = ['https://management.azure.com/', 'https://management.azure.com', 'https://management.core.windows.net/', 'https://management.core.windows.net'];
+/** The audience the emulator's metadata publishes for its own ARM endpoint. */
+export const EMULATOR_AUDIENCE = 'https://management.emulator.localhost/';
+const ALLOWED_AUDIENCES = [EMULATOR_AUDIENCE, 'https://management.azure.com/', 'https://management.azure.com', 'https://management.core.windows.net/', 'https://management.core.windows.net'];
 
 function armClock(ms: number): string {
   return new Date(ms).toLocaleString('en-US', { timeZone: 'UTC' }).replace(',', '');

@@ -12,6 +12,7 @@ import { classifyEntra, handleEntra, aadError, type Entra } from './entra.ts';
 import { Faults, type FaultRule } from './faults.ts';
 import { classifyGithub, GITHUB_TOKEN_LIFETIME_S, GITHUB_TOKEN_PATH, handleGithub, subjectOf, type GithubOidc } from './github-oidc.ts';
 import { armError, readBody, send, type Exchange } from './http.ts';
+import { EMULATOR_AUDIENCE } from './arm-auth.ts';
 import { makeSigningKey } from './keys.ts';
 import { RequestLog, type LoggedRequest } from './log.ts';
 import { IdSource } from './ids.ts';
@@ -60,6 +61,7 @@ export interface Controls extends ArmControls {
 type Service = LoggedRequest['service'];
 
 function classify(method: string, path: string): { service: Service; route: string } | undefined {
+  if (/^\/\/?metadata\/endpoints$/.test(path)) return { service: 'arm', route: 'arm.metadata' };
   const gh = classifyGithub(method, path);
   if (gh) return { service: 'github', route: gh };
   const arm = classifyArm(method, path);
@@ -131,6 +133,8 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
           req.socket.destroy();
         } else if (status && status.action.kind === 'status') {
           await faultAnswer(x, kind?.service, status.action);
+        } else if (kind?.route === 'arm.metadata') {
+          await send(x, 200, [{ name: 'AzureEmulator', resourceManager: `${origin}/`, authentication: { loginEndpoint: `${origin}/`, audiences: [EMULATOR_AUDIENCE], tenant: 'common', identityProvider: 'AAD' } }]);
         } else if (!kind) {
           await send(x, 404, { error: { code: 'NotFound', message: `No route for ${method} ${url.pathname}` } });
         } else if (kind.service === 'github') {

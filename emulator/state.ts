@@ -211,7 +211,8 @@ export class State {
         name: f.name ?? `fic-${i + 1}`,
         issuer: f.issuer ?? githubIssuer,
         subject: f.subject,
-        audiences: f.audiences ?? [GITHUB_DEFAULT_AUDIENCE],
+        // The action asks for a GitHub token meant for a non-Microsoft login endpoint alone: its origin.
+        audiences: f.audiences ?? [GITHUB_DEFAULT_AUDIENCE, githubIssuer],
       })),
     };
     this.apps.push(app);

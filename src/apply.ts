@@ -1,41 +1,27 @@
-// One scale set, start to finish: read (waiting out a busy scale set), plan, write with
-// If-Match, wait for Azure, and report what Azure says afterwards. A 412 means someone else
-// changed the scale set between our read and our write: read again and plan again.
+// One scale set in two phases. prepare: read it (waiting out a busy scale set), plan, and check
+// every rule that needed the read, with no write anywhere. apply: write with If-Match, wait
+// for Azure, then extensions and roles. A 412 means someone else changed the scale set between
+// our read and our write: read again, plan again, check again.
 import * as core from '@actions/core';
+import { sleep } from './abort.ts';
 import { armFailure } from './azure/arm-errors.ts';
-import type { GrantedRole, RoleAssignments } from './azure/roles.ts';
+import type { RoleAssignments } from './azure/roles.ts';
 import type { ScaleSets, ScaleSetState } from './azure/scale-sets.ts';
+import { backoffMs } from './backoff.ts';
 import { ActionError } from './errors.ts';
 import { sameIdentity, type ScaleSetIdentity } from './identity.ts';
-import type { Settings } from './inputs.ts';
-import { plan, type IdentityRequest, type Plan } from './plan.ts';
-import { identityId, sameId, type ScaleSetRef } from './resource-id.ts';
-import { sleep } from './sleep.ts';
+import { resolveIdentity } from './inputs.ts';
+import { plan, plannedIdentity, type IdentityRequest, type Plan } from './plan.ts';
+import type { TargetResult } from './result.ts';
+import { sameId, type ScaleSetRef } from './resource-id.ts';
+import type { Settings } from './settings.ts';
+import { q } from './text.ts';
 
 /** Re-plans after a 412 before giving up; busy and throttled waits are bounded by the deadline instead. */
 export const MAX_REPLANS = 10;
+/** Reads that failed for want of an answer, on top of the SDK's own retries. */
+const MAX_READ_RETRIES = 20;
 const IDLE_STATES = new Set(['succeeded', 'failed', 'canceled']);
-
-export interface TargetResult {
-  ref: ScaleSetRef;
-  id: string;
-  before?: ScaleSetIdentity;
-  after?: ScaleSetIdentity;
-  plan?: Plan;
-  changed: boolean;
-  legacyExtensions: string[];
-  upgradePolicy?: string;
-  operationUrl?: string;
-  /** True once Azure accepted a write for this scale set. */
-  written: boolean;
-  /** True once a write was sent, even if its answer never came back. */
-  attemptedWrite: boolean;
-  /** Roles granted (or, in a dry run, to be granted) to the scale set's identity. */
-  roles: GrantedRole[];
-  /** Retired extensions removed by this step. */
-  removedExtensions: string[];
-  error?: string;
-}
 
 export interface ApplyContext {
   scaleSets: ScaleSets;
@@ -44,14 +30,20 @@ export interface ApplyContext {
   signal: AbortSignal;
 }
 
-/** Bare identity names live in the scale set's resource group. */
+/** A rule the inputs break for this scale set, found before any write. */
+export class CheckFailed extends ActionError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckFailed';
+  }
+}
+
 export function requestFor(settings: Settings, ref: ScaleSetRef): IdentityRequest {
-  const ids = settings.userAssignedIds.map((v) => (v.startsWith('/') ? v : identityId(ref.subscriptionId, ref.resourceGroup, v)));
-  ids.forEach((id, i) => {
-    const twin = ids.slice(0, i).find((o) => sameId(o, id));
-    if (twin) throw new ActionError(`Input 'user-assigned-ids' names identity '${id}' twice for scale set '${ref.name}' (a bare name and a full id resolve to the same identity). List it once.`);
-  });
-  return { operation: settings.operation, ...(settings.system !== undefined ? { system: settings.system } : {}), userAssignedIds: ids };
+  return {
+    operation: settings.operation,
+    ...(settings.system !== undefined ? { system: settings.system } : {}),
+    userAssignedIds: settings.userAssignedIds.map((v) => resolveIdentity(v, ref)),
+  };
 }
 
 function describePlan(name: string, p: Plan): string {
@@ -70,15 +62,10 @@ function isThrottledOrBusy(error: unknown): boolean {
   return f.statusCode === 429 || (f.statusCode === 409 && f.code !== 'OperationNotAllowed') || f.statusCode === 503;
 }
 
-/**
- * What Azure asked for (Retry-After), else 1 s, 2 s, 4 s … capped at 30 s, with jitter so
- * parallel jobs waiting on the same scale set do not retry in lockstep.
- */
-export function backoffMs(attempt: number, error?: unknown): number {
-  const retryAfter = Number((error as { response?: { headers?: { get(n: string): string | undefined } } })?.response?.headers?.get('retry-after'));
-  if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter * 1000;
-  const cap = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
-  return Math.round(cap / 2 + Math.random() * (cap / 2));
+/** Worth another read: throttled, busy, no answer, or a token that expired on its way. */
+function isRetryableRead(error: unknown): boolean {
+  const f = armFailure(error);
+  return isThrottledOrBusy(error) || f.network || f.code === 'ExpiredAuthenticationToken';
 }
 
 async function readWhenIdle(ctx: ApplyContext, ref: ScaleSetRef): Promise<ScaleSetState> {
@@ -87,9 +74,10 @@ async function readWhenIdle(ctx: ApplyContext, ref: ScaleSetRef): Promise<ScaleS
     try {
       state = await ctx.scaleSets.read(ref, ctx.signal);
     } catch (error) {
-      if (!isThrottledOrBusy(error)) throw error;
-      const wait = backoffMs(attempt, error);
-      core.info(`${ref.name}: Azure is throttling or busy (${armFailure(error).code ?? armFailure(error).statusCode}); reading again in ${(wait / 1000).toFixed(1)} s.`);
+      if (!isRetryableRead(error) || attempt >= MAX_READ_RETRIES) throw error;
+      const f = armFailure(error);
+      const wait = backoffMs(attempt, f.headers);
+      core.info(`${ref.name}: Azure is throttling or busy (${f.code ?? f.statusCode}); reading again in ${(wait / 1000).toFixed(1)} s.`);
       await sleep(wait, ctx.signal);
       continue;
     }
@@ -101,61 +89,142 @@ async function readWhenIdle(ctx: ApplyContext, ref: ScaleSetRef): Promise<ScaleS
   }
 }
 
-export async function applyToScaleSet(ctx: ApplyContext, ref: ScaleSetRef, result: TargetResult): Promise<void> {
-  const request = requestFor(ctx.settings, ref);
+/** The rules that need the scale set's current identity: who receives the roles must be there after the change. */
+function checkPlanned(settings: Settings, ref: ScaleSetRef, planned: ScaleSetIdentity): void {
+  if (settings.roleAssignments.length === 0) return;
+  if (settings.roleAssignee) {
+    const id = resolveIdentity(settings.roleAssignee, ref);
+    if (!planned.userAssigned.some((u) => sameId(u.id, id))) {
+      throw new CheckFailed(`Input 'role-assignee': ${q(settings.roleAssignee)} is not a user-assigned identity of scale set ${q(ref.name)}, and operation '${settings.operation}' does not add it, so it cannot receive roles. Add it to user-assigned-ids, or name one the scale set has.`);
+    }
+    return;
+  }
+  if (!planned.system) {
+    throw new CheckFailed(`Input 'role-assignments': scale set ${q(ref.name)} will have no system-assigned identity to grant roles to. Add SystemAssigned to identity-type, or name a user-assigned identity in role-assignee.`);
+  }
+}
+
+/** Plans against `state` and checks the result; records both on the result. */
+function planFor(ctx: ApplyContext, r: TargetResult, state: ScaleSetState): Plan {
+  const { ref } = r;
+  r.id = state.id;
+  if (state.etag) r.etag = state.etag;
+  r.before ??= state.identity;
+  r.legacyExtensions = state.legacyExtensions;
+  if (state.upgradePolicy) r.upgradePolicy = state.upgradePolicy;
+  let p: Plan;
+  try {
+    p = plan(state.identity, requestFor(ctx.settings, ref), { name: ref.name, ...(state.orchestrationMode ? { orchestrationMode: state.orchestrationMode } : {}) });
+  } catch (error) {
+    throw error instanceof ActionError ? new CheckFailed(error.message) : error;
+  }
+  checkPlanned(ctx.settings, ref, plannedIdentity(state.identity, p));
+  r.plan = p;
+  r.after = state.identity;
+  return p;
+}
+
+/** Phase one: read, plan and check, and resolve role names. Writes nothing. */
+export async function prepare(ctx: ApplyContext, r: TargetResult): Promise<void> {
+  const state = await readWhenIdle(ctx, r.ref);
+  const p = planFor(ctx, r, state);
+  if (ctx.settings.operation !== 'show') core.info(describePlan(r.ref.name, p));
+  if (p.alreadyAbsent.length) core.info(`${r.ref.name}: not assigned, nothing to remove: ${p.alreadyAbsent.join(', ')}`);
+  for (const role of ctx.settings.roleAssignments) {
+    try {
+      await ctx.roles.resolve(role.role, role.scope, ctx.signal);
+    } catch (error) {
+      throw error instanceof ActionError ? new CheckFailed(error.message) : error;
+    }
+  }
+}
+
+/** The removals under `set` that cannot be undone, named with their principals. */
+function irreversible(r: TargetResult, p: Plan): string[] {
+  const before = r.before;
+  const lines: string[] = [];
+  if (p.disableSystem) {
+    lines.push(`disabling the system-assigned identity deletes its principal ${before?.system?.principalId ?? '(unknown)'} for good, with its role assignments`);
+  }
+  for (const id of p.remove) {
+    const principal = before?.userAssigned.find((u) => sameId(u.id, id))?.principalId;
+    lines.push(`removing ${id.split('/').pop()} (principal ${principal ?? '(unknown)'}) takes that identity and its role assignments away from the scale set`);
+  }
+  return lines;
+}
+function warnIrreversible(ctx: ApplyContext, r: TargetResult, p: Plan): void {
+  if (ctx.settings.operation !== 'set') return;
+  r.warnings = irreversible(r, p);
+  for (const line of r.warnings) {
+    core.warning(`${r.ref.name} (operation 'set'): ${line}. Use operation 'assign' to keep it.`, { title: 'Removal that cannot be undone' });
+  }
+}
+
+/** Phase two: make the change, waiting for Azure to finish. */
+export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<void> {
+  let p = r.plan as Plan;
   let replans = 0;
-  for (let attempt = 1; ; attempt++) {
-    const state = await readWhenIdle(ctx, ref);
-    result.id = state.id;
-    result.before ??= state.identity;
-    result.legacyExtensions = state.legacyExtensions;
-    if (state.upgradePolicy) result.upgradePolicy = state.upgradePolicy;
-    const p = plan(state.identity, request, { name: ref.name, ...(state.orchestrationMode ? { orchestrationMode: state.orchestrationMode } : {}) });
-    result.plan = p;
-    if (ctx.settings.operation !== 'show') core.info(describePlan(ref.name, p));
-    if (p.alreadyAbsent.length) core.info(`${ref.name}: not assigned, nothing to remove: ${p.alreadyAbsent.join(', ')}`);
-    if (!p.changed || !p.patch || ctx.settings.operation === 'show') {
-      result.after = state.identity;
-      // A write whose answer was lost, confirmed by this read rather than sent again.
-      result.changed = result.attemptedWrite && !sameIdentity(result.before, state.identity);
-      return;
-    }
-    if (p.unlisted.length) {
-      core.warning(`${ref.name}: operation 'set' removes user-assigned identities not listed in user-assigned-ids: ${p.unlisted.join(', ')}. Use operation 'assign' to keep them.`, { title: 'Identities will be removed' });
-    }
+  for (let attempt = 0; ; attempt++) {
+    if (!p.changed || !p.patch || ctx.settings.operation === 'show') return;
+    warnIrreversible(ctx, r, p);
     if (ctx.settings.dryRun) {
-      core.info(`${ref.name}: dry run, nothing written. The PATCH would be: ${JSON.stringify(p.patch)}`);
-      result.changed = true;
-      result.after = state.identity;
+      core.info(`${r.ref.name}: dry run, nothing written. The PATCH would be: ${JSON.stringify(p.patch)}`);
+      r.changed = true;
       return;
     }
     try {
-      result.attemptedWrite = true;
-      const final = await ctx.scaleSets.update(ref, p.patch, state.etag, {
+      r.write = 'sent';
+      const final = await ctx.scaleSets.update(r.ref, p.patch, r.etag, {
         signal: ctx.signal,
         onAccepted: (url) => {
-          result.written = true;
-          if (url) result.operationUrl = url;
-          core.info(`${ref.name}: Azure accepted the change; waiting for it to finish.`);
+          r.write = 'accepted';
+          r.changed = true;
+          r.applied = p;
+          if (url) r.operationUrl = url;
+          core.info(`${r.ref.name}: Azure accepted the change; waiting for it to finish.`);
         },
+        onPollTrouble: (reason, wait) => core.info(`${r.ref.name}: no answer about the operation (${reason}); asking again in ${(wait / 1000).toFixed(1)} s.`),
       });
-      result.changed = true;
-      result.after = final.identity;
+      r.write = 'completed';
+      r.after = final.identity;
       return;
     } catch (error) {
+      if (r.write === 'accepted' || ctx.signal.aborted) throw error;
       const f = armFailure(error);
-      if (result.written) throw error;
+      if (f.network) {
+        r.write = 'none';
+        core.info(`${r.ref.name}: the answer to the write was lost (${f.message}); reading the scale set to see whether it landed.`);
+        const state = await readWhenIdle(ctx, r.ref);
+        const next = planFor(ctx, r, state);
+        if (!next.changed) {
+          // Landed (or another writer made the same change at the same moment): the state is as requested.
+          r.changed = !sameIdentity(r.before as ScaleSetIdentity, state.identity);
+          if (r.changed) {
+            r.write = 'completed';
+            r.applied = p;
+            r.confirmedByReading = true;
+          }
+          r.plan = next;
+          return;
+        }
+        p = next;
+        continue;
+      }
+      r.write = 'none';
       if (f.statusCode === 412) {
         if (++replans > MAX_REPLANS) {
-          throw new ActionError(`${ref.name} kept changing between our read and our write (${MAX_REPLANS} times 412 PreconditionFailed); nothing was written by this step. Another process is updating it continuously: run this step again once it settles.`);
+          throw new ActionError(`${r.ref.name} kept changing between our read and our write (${MAX_REPLANS} times 412 PreconditionFailed); nothing was written by this step. Another process is updating it continuously: run this step again once it settles.`);
         }
-        core.info(`${ref.name}: the scale set changed since it was read (412 PreconditionFailed); reading it again and re-planning (${replans} of ${MAX_REPLANS}).`);
+        core.info(`${r.ref.name}: the scale set changed since it was read (412 PreconditionFailed); reading it again and re-planning (${replans} of ${MAX_REPLANS}).`);
+        p = planFor(ctx, r, await readWhenIdle(ctx, r.ref));
+        core.info(describePlan(r.ref.name, p));
         continue;
       }
       if (isThrottledOrBusy(error)) {
-        const wait = backoffMs(attempt - 1, error);
-        core.info(`${ref.name}: Azure answered ${f.statusCode} ${f.code ?? ''}; reading again and retrying in ${(wait / 1000).toFixed(1)} s.`);
+        const wait = backoffMs(attempt, f.headers);
+        core.info(`${r.ref.name}: Azure answered ${f.statusCode} ${f.code ?? ''}; reading again and retrying in ${(wait / 1000).toFixed(1)} s.`);
         await sleep(wait, ctx.signal);
+        p = planFor(ctx, r, await readWhenIdle(ctx, r.ref));
         continue;
       }
       throw error;
@@ -167,46 +236,42 @@ export async function applyToScaleSet(ctx: ApplyContext, ref: ScaleSetRef, resul
 export function assigneePrincipal(settings: Settings, ref: ScaleSetRef, identity: ScaleSetIdentity): string {
   const assignee = settings.roleAssignee;
   if (assignee) {
-    const id = assignee.startsWith('/') ? assignee : identityId(ref.subscriptionId, ref.resourceGroup, assignee);
+    const id = resolveIdentity(assignee, ref);
     const found = identity.userAssigned.find((u) => sameId(u.id, id));
-    if (!found?.principalId) {
-      throw new ActionError(`Input 'role-assignee': '${assignee}' is not a user-assigned identity of scale set '${ref.name}', so it cannot receive roles. Assign it first (user-assigned-ids) or name one the scale set has.`);
-    }
+    if (!found?.principalId) throw new ActionError(`Azure reports no principal id for ${q(assignee)} on scale set ${q(ref.name)} after the change, so no role was granted. Run the step again.`);
     return found.principalId;
   }
-  if (!identity.system?.principalId) {
-    throw new ActionError(`Scale set '${ref.name}' has no system-assigned identity to grant roles to. Add SystemAssigned to identity-type, or name a user-assigned identity in role-assignee.`);
-  }
+  if (!identity.system?.principalId) throw new ActionError(`Azure reports no system-assigned principal id on scale set ${q(ref.name)} after the change, so no role was granted. Run the step again.`);
   return identity.system.principalId;
 }
 
 /** Grants the requested roles once the identity is in place (idempotent: deterministic names). */
-export async function grantRoles(ctx: ApplyContext, ref: ScaleSetRef, result: TargetResult): Promise<void> {
+export async function grantRoles(ctx: ApplyContext, r: TargetResult): Promise<void> {
   const requests = ctx.settings.roleAssignments;
-  if (requests.length === 0 || !result.after) return;
+  if (requests.length === 0 || !r.after) return;
   if (ctx.settings.dryRun) {
-    result.roles = requests.map((r) => ({ ...r, principalId: '', id: '', created: false }));
+    r.roles = requests.map((g) => ({ ...g, principalId: '', id: '', created: false }));
     return;
   }
-  const principalId = assigneePrincipal(ctx.settings, ref, result.after);
-  for (const r of requests) {
-    const granted = await ctx.roles.grant(r.role, r.scope, principalId, ctx.signal);
-    core.info(`${ref.name}: ${granted.created ? 'granted' : 'already had'} '${r.role}' at ${r.scope} (${granted.id}).`);
-    result.roles.push(granted);
+  const principalId = assigneePrincipal(ctx.settings, r.ref, r.after);
+  for (const g of requests) {
+    const granted = await ctx.roles.grant(g.role, g.scope, principalId, ctx.signal);
+    core.info(`${r.ref.name}: ${granted.created ? 'granted' : 'already had'} ${q(g.role)} at ${g.scope} (${granted.id}).`);
+    r.roles.push(granted);
   }
 }
 
 /** Removes the retired ManagedIdentityExtensionForWindows/ForLinux when asked to. */
-export async function removeLegacyExtensions(ctx: ApplyContext, ref: ScaleSetRef, result: TargetResult): Promise<void> {
-  if (!ctx.settings.removeLegacyExtension || result.legacyExtensions.length === 0 || ctx.settings.operation === 'show') return;
-  for (const name of result.legacyExtensions) {
+export async function removeLegacyExtensions(ctx: ApplyContext, r: TargetResult): Promise<void> {
+  if (!ctx.settings.removeLegacyExtension || r.legacyExtensions.length === 0 || ctx.settings.operation === 'show') return;
+  for (const name of r.legacyExtensions) {
     if (ctx.settings.dryRun) {
-      core.info(`${ref.name}: dry run, would remove the retired extension ${name}.`);
+      core.info(`${r.ref.name}: dry run, would remove the retired extension ${name}.`);
       continue;
     }
-    core.info(`${ref.name}: removing the retired extension ${name}; waiting for Azure to finish.`);
-    await ctx.scaleSets.removeExtension(ref, name, ctx.signal);
-    result.removedExtensions.push(name);
+    core.info(`${r.ref.name}: removing the retired extension ${name}; waiting for Azure to finish.`);
+    await ctx.scaleSets.removeExtension(r.ref, name, ctx.signal);
+    r.removedExtensions.push(name);
   }
-  result.legacyExtensions = result.legacyExtensions.filter((n) => !result.removedExtensions.includes(n));
+  r.legacyExtensions = r.legacyExtensions.filter((n) => !r.removedExtensions.includes(n));
 }

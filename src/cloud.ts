@@ -1,45 +1,164 @@
-// Azure clouds: where ARM and Entra ID live, and the token scope ARM expects.
-import { InputError } from './errors.ts';
+// Azure clouds and the security model for endpoints: a token goes only to the hosts of the
+// cloud it was issued for. Pure: the custom cloud's metadata is fetched in azure/cloud-metadata.ts.
+import { ActionError, InputError } from './errors.ts';
+import type { CloudRequest } from './settings.ts';
+import { hasControlCharacters, q } from './text.ts';
 
 export interface Cloud {
+  /** AzureCloud, AzureUSGovernment, AzureChinaCloud, or the custom endpoint's host. */
   name: string;
   resourceManager: string;
-  authorityHost: string;
-  /** The scope tokens are requested for; it stays the cloud's when the endpoint is overridden, as in the Azure SDK. */
+  /** The ARM token audience; tokens are requested for `${audience}/.default`. */
+  audience: string;
   scope: string;
-  /** True when the authority is not one of Microsoft's, so MSAL must not run instance discovery against the public cloud. */
+  authorityHost: string;
+  /** Not a Microsoft Entra host: MSAL must not ask login.microsoftonline.com to validate it. */
   customAuthority: boolean;
 }
 
-const CLOUDS: Record<string, Omit<Cloud, 'customAuthority'>> = {
-  azurecloud: { name: 'AzureCloud', resourceManager: 'https://management.azure.com', authorityHost: 'https://login.microsoftonline.com', scope: 'https://management.azure.com/.default' },
-  azureusgovernment: { name: 'AzureUSGovernment', resourceManager: 'https://management.usgovcloudapi.net', authorityHost: 'https://login.microsoftonline.us', scope: 'https://management.usgovcloudapi.net/.default' },
-  azurechinacloud: { name: 'AzureChinaCloud', resourceManager: 'https://management.chinacloudapi.cn', authorityHost: 'https://login.chinacloudapi.cn', scope: 'https://management.chinacloudapi.cn/.default' },
-};
+interface BuiltinCloud {
+  name: string;
+  resourceManager: string;
+  /** Every ARM audience this cloud's tokens can carry: never sent to a host outside it. */
+  audiences: string[];
+  authorityHost: string;
+  loginHosts: string[];
+  /** The GitHub OIDC audience Entra expects in this cloud (federated credential default). */
+  oidcAudience: string;
+}
 
-function httpsUrl(input: string, value: string): string {
+const BUILTIN: BuiltinCloud[] = [
+  {
+    name: 'AzureCloud', resourceManager: 'https://management.azure.com', audiences: ['https://management.azure.com/', 'https://management.core.windows.net/'],
+    authorityHost: 'https://login.microsoftonline.com', loginHosts: ['login.microsoftonline.com', 'login.windows.net', 'login.microsoft.com', 'sts.windows.net'], oidcAudience: 'api://AzureADTokenExchange',
+  },
+  {
+    name: 'AzureUSGovernment', resourceManager: 'https://management.usgovcloudapi.net', audiences: ['https://management.usgovcloudapi.net/', 'https://management.core.usgovcloudapi.net/'],
+    authorityHost: 'https://login.microsoftonline.us', loginHosts: ['login.microsoftonline.us', 'login.usgovcloudapi.net'], oidcAudience: 'api://AzureADTokenExchangeUSGov',
+  },
+  {
+    name: 'AzureChinaCloud', resourceManager: 'https://management.chinacloudapi.cn', audiences: ['https://management.chinacloudapi.cn/', 'https://management.core.chinacloudapi.cn/'],
+    authorityHost: 'https://login.chinacloudapi.cn', loginHosts: ['login.chinacloudapi.cn', 'login.partner.microsoftonline.cn'], oidcAudience: 'api://AzureADTokenExchangeChina',
+  },
+];
+
+export const BUILTIN_NAMES = BUILTIN.map((c) => c.name);
+const hostOf = (url: string) => new URL(url).host.toLowerCase();
+const withSlash = (s: string) => s.replace(/\/*$/, '/').toLowerCase();
+
+function builtinByName(name: string): BuiltinCloud | undefined {
+  return BUILTIN.find((c) => c.name.toLowerCase() === name.toLowerCase());
+}
+function builtinByArmHost(host: string): BuiltinCloud | undefined {
+  return BUILTIN.find((c) => hostOf(c.resourceManager) === host.toLowerCase());
+}
+function builtinByLoginHost(host: string): BuiltinCloud | undefined {
+  return BUILTIN.find((c) => c.loginHosts.includes(host.toLowerCase()));
+}
+/** The built-in cloud an ARM audience belongs to (`https://management.azure.com`, with or without `/`). */
+export function builtinOfAudience(audience: string): string | undefined {
+  return BUILTIN.find((c) => c.audiences.includes(withSlash(audience)))?.name;
+}
+/** The built-in cloud whose Entra accepts GitHub tokens with this audience. */
+export function builtinOfOidcAudience(audience: string): string | undefined {
+  return BUILTIN.find((c) => c.oidcAudience.toLowerCase() === audience.toLowerCase())?.name;
+}
+
+/** An endpoint input: https, no credentials, query or fragment. Returns origin + path without trailing `/`. */
+export function endpointUrl(input: string, value: string): string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new InputError(input, `'${value}' is not a URL. Give an https:// URL such as https://management.azure.com.`);
+    throw new InputError(input, `${q(value)} is not a URL. Give an https:// URL such as https://management.azure.com.`);
   }
-  if (url.protocol !== 'https:') {
-    throw new InputError(input, `'${value}' must use https: Azure SDKs refuse to send tokens over plain http.`);
+  if (url.protocol !== 'https:') throw new InputError(input, `${q(value)} must use https: tokens are never sent over plain http.`);
+  if (url.username || url.password) {
+    throw new InputError(input, `${q(value)} has credentials before '@' (${q(url.username)} would be sent as a user name and ${q(url.host)} is the real host). Give the plain https://host URL.`);
   }
+  if (value.includes('?') || value.includes('#')) throw new InputError(input, `${q(value)} has a query or fragment. Give the plain https://host URL.`);
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
 
-export function resolveCloud(environment: string, resourceManager: string, authorityHost: string): Cloud {
-  const base = CLOUDS[(environment || 'AzureCloud').toLowerCase()];
+/** Reads environment, resource-manager-endpoint, resource-manager-audience and authority-host. */
+export function readCloud(environment: string, resourceManager: string, audience: string, authorityHost: string): CloudRequest {
+  const base = builtinByName(environment || 'AzureCloud');
   if (!base) {
-    throw new InputError('environment', `'${environment}' is not supported. Use one of: ${Object.values(CLOUDS).map((c) => c.name).join(', ')} (any case), and resource-manager-endpoint / authority-host for Azure Stack Hub or private clouds.`);
+    throw new InputError('environment', `${q(environment)} is not supported. Use one of: ${BUILTIN_NAMES.join(', ')} (any case), or resource-manager-endpoint for Azure Stack Hub and private clouds.`);
   }
-  const authority = authorityHost ? httpsUrl('authority-host', authorityHost) : base.authorityHost;
+  const authority = authorityHost ? endpointUrl('authority-host', authorityHost) : undefined;
+  const endpoint = resourceManager ? endpointUrl('resource-manager-endpoint', resourceManager) : undefined;
+  const known = endpoint ? builtinByArmHost(hostOf(endpoint)) : base;
+  if (audience && (!endpoint || known)) {
+    throw new InputError('resource-manager-audience', `is only for a custom resource-manager-endpoint (Azure Stack Hub, private clouds); ${known?.name ?? base.name} has a fixed audience. Remove it.`);
+  }
+  if (known) return { kind: 'builtin', name: known.name, ...(authority ? { authorityHost: authority } : {}) };
+  if (audience) checkCustomAudience('resource-manager-audience', audience, endpoint ?? '');
+  return { kind: 'custom', resourceManager: endpoint ?? '', ...(audience ? { audience } : {}), ...(authority ? { authorityHost: authority } : {}) };
+}
+
+function checkCustomAudience(input: string, audience: string, endpoint: string): void {
+  if (audience.length > 512 || hasControlCharacters(audience) || !/^[a-z][a-z0-9+.-]*:\S+$/i.test(audience)) {
+    throw new InputError(input, `${q(audience)} is not an audience URI (for example https://management.<tenant>.onmicrosoft.com/<guid>).`);
+  }
+  const cloud = builtinOfAudience(audience);
+  if (cloud) {
+    throw new InputError(input, `${q(audience)} is ${cloud}'s Azure Resource Manager audience. A token for it is valid against ${cloud}, so the action never sends one to ${hostOf(endpoint)}. Give the custom cloud's own audience.`);
+  }
+}
+
+/** What a custom cloud's `/metadata/endpoints` document says. */
+export interface CloudMetadata {
+  audience?: string;
+  loginEndpoint?: string;
+}
+
+/** The cloud this run talks to, with every rule of the security model checked. */
+export function resolveCloud(request: CloudRequest, metadata?: CloudMetadata): Cloud {
+  if (request.kind === 'builtin') {
+    const c = builtinByName(request.name) as BuiltinCloud;
+    const authority = request.authorityHost ?? c.authorityHost;
+    return { name: c.name, resourceManager: c.resourceManager, audience: c.audiences[0] as string, scope: `${c.resourceManager}/.default`, authorityHost: authority, customAuthority: !builtinByLoginHost(hostOf(authority)) };
+  }
+  const endpoint = request.resourceManager;
+  const audience = request.audience ?? metadata?.audience;
+  if (!audience) {
+    throw new ActionError(`resource-manager-endpoint ${q(endpoint)} is not one of Azure's built-in clouds and its metadata (${endpoint}/metadata/endpoints) names no token audience. Give resource-manager-audience (the custom cloud's ARM audience).`);
+  }
+  if (!request.audience) {
+    const cloud = builtinOfAudience(audience);
+    if (cloud) {
+      throw new ActionError(`The metadata of ${q(endpoint)} asks for tokens with ${cloud}'s audience ${q(audience)}. Such a token is valid against ${cloud}, so the action will not send one to ${hostOf(endpoint)}. Use ${cloud}'s own endpoint, or give the custom cloud's audience in resource-manager-audience.`);
+    }
+    checkCustomAudience('resource-manager-endpoint', audience, endpoint);
+  }
+  const login = metadata?.loginEndpoint ? endpointUrl('resource-manager-endpoint', metadata.loginEndpoint) : undefined;
+  if (request.authorityHost && login && hostOf(request.authorityHost) !== hostOf(login)) {
+    throw new InputError('authority-host', `${q(request.authorityHost)} disagrees with the login endpoint ${q(login)} that ${endpoint}/metadata/endpoints names. Remove authority-host, or correct it.`);
+  }
+  const authority = request.authorityHost ?? login;
+  if (!authority) {
+    throw new ActionError(`The metadata of ${q(endpoint)} names no login endpoint. Give authority-host (the custom cloud's Entra ID or ADFS URL).`);
+  }
   return {
-    ...base,
-    resourceManager: resourceManager ? httpsUrl('resource-manager-endpoint', resourceManager) : base.resourceManager,
-    authorityHost: authority,
-    customAuthority: !Object.values(CLOUDS).some((c) => c.authorityHost === authority),
+    name: hostOf(endpoint), resourceManager: endpoint, audience, scope: `${audience.replace(/\/+$/, '')}/.default`, authorityHost: authority, customAuthority: !builtinByLoginHost(hostOf(authority)),
   };
+}
+
+/**
+ * The GitHub OIDC audience for a sign-in at `authorityHost`: the given one, else the built-in
+ * cloud's exchange audience at Microsoft's login hosts, else the authority's own origin. A
+ * token meant for Microsoft's Entra (api://AzureADTokenExchange…) never goes anywhere else:
+ * whoever receives it could exchange it there.
+ */
+export function oidcAudienceFor(authorityHost: string, given: string | undefined): string {
+  const microsoft = builtinByLoginHost(hostOf(authorityHost));
+  if (given) {
+    const cloud = builtinOfOidcAudience(given);
+    if (cloud && !microsoft) {
+      throw new InputError('audience', `${q(given)} is what ${cloud}'s Entra ID accepts, so the GitHub token would be usable there; the action will not send it to ${hostOf(authorityHost)}, which is not a Microsoft login host. Give the audience that ${hostOf(authorityHost)}'s federated credential expects.`);
+    }
+    return given;
+  }
+  return microsoft ? microsoft.oidcAudience : new URL(authorityHost).origin;
 }

@@ -1,55 +1,48 @@
-// Inputs → one typed, validated Settings object. Everything a user can get wrong is caught
-// here, before the first request to Azure.
-import { resolveCloud, type Cloud } from './cloud.ts';
+// Inputs → one typed, validated Settings object. Everything a user can get wrong without
+// asking Azure is caught here, before the first request.
+import { endpointUrl, oidcAudienceFor, readCloud } from './cloud.ts';
 import { InputError } from './errors.ts';
 import { parseIdentityType } from './identity.ts';
-import type { Operation } from './plan.ts';
 import {
-  checkIdentityName, checkResourceGroup, checkScaleSetName, isGuid, parseIdentityId, parseScaleSetId, sameId, scaleSetId, type ScaleSetRef,
+  checkIdentityName, checkResourceGroup, checkScaleSetName, identityId, isGuid, parseIdentityId, parseScaleSetId, sameId, scaleSetId,
 } from './resource-id.ts';
+import type { CloudRequest, Operation, RoleRequest, ScaleSetRef, Settings, SignIn } from './settings.ts';
+import { hasControlCharacters, q } from './text.ts';
 
 export const INPUTS = [
-  'client-id', 'tenant-id', 'subscription-id', 'audience', 'environment', 'resource-manager-endpoint', 'authority-host',
+  'client-id', 'tenant-id', 'subscription-id', 'audience', 'environment', 'resource-manager-endpoint', 'resource-manager-audience', 'authority-host',
   'resource-group', 'vmss-name', 'vmss-id', 'operation', 'identity-type', 'user-assigned-ids', 'dry-run', 'timeout-seconds', 'max-parallel',
   'role-assignments', 'role-assignee', 'remove-legacy-extension',
 ] as const;
 export type InputName = (typeof INPUTS)[number];
 
-export type SignIn =
-  | { kind: 'oidc'; clientId: string; tenantId: string; audience: string }
-  | { kind: 'azure-cli' };
-
-export interface Settings {
-  signIn: SignIn;
-  cloud: Cloud;
-  /** The scale sets to configure, each with its subscription. */
-  targets: ScaleSetRef[];
-  operation: Operation;
-  /** See IdentityRequest.system. */
-  system?: boolean;
-  /** Full resource ids or bare names (resolved in each scale set's resource group). */
-  userAssignedIds: string[];
-  dryRun: boolean;
-  timeoutSeconds: number;
-  maxParallel: number;
-  /** Roles to grant each scale set's identity after the change. */
-  roleAssignments: RoleRequest[];
-  /** The user-assigned identity (id or bare name) that receives the roles; the system-assigned one when empty. */
-  roleAssignee?: string;
-  removeLegacyExtension: boolean;
-}
-
-export interface RoleRequest {
-  /** A role name ("Storage Blob Data Reader"), a role definition GUID or its full id. */
-  role: string;
-  scope: string;
-}
-
 /** Reads one input, trimmed, '' when not given (the runner passes every input as a string). */
 export type ReadInput = (name: InputName) => string;
 
-const OPERATIONS: Operation[] = ['set', 'assign', 'remove', 'show'];
+export const DEFAULT_OPERATION: Operation = 'assign';
+const OPERATIONS: Operation[] = ['assign', 'set', 'remove', 'show'];
 const TYPES = "SystemAssigned, UserAssigned, 'SystemAssigned, UserAssigned' or None";
+/** Inputs that hold one line per item; every other input is a single line. */
+const MULTI_LINE = new Set<InputName>(['vmss-name', 'vmss-id', 'user-assigned-ids', 'role-assignments']);
+/** Generous for lists of a thousand resource ids; anything longer is a mistake. */
+const MAX_LIST_CHARS = 512 * 1024;
+const MAX_LINE_CHARS: Partial<Record<InputName, number>> = { audience: 600 };
+const MAX_SINGLE_LINE = 2048;
+
+/** Refuses control characters and oversized values before anything reads them. */
+export function guardedReader(read: ReadInput): ReadInput {
+  return (name) => {
+    const value = read(name);
+    const multi = MULTI_LINE.has(name);
+    const lines = multi ? value.replace(/\r\n/g, '\n').split('\n') : [value];
+    if (lines.some(hasControlCharacters)) {
+      throw new InputError(name, `${q(value)} contains a control character${multi ? ' other than a line break' : ''} (a line break, tab or escape). Remove it${multi ? '' : '; this input takes one line'}.`);
+    }
+    const max = multi ? MAX_LIST_CHARS : MAX_LINE_CHARS[name] ?? MAX_SINGLE_LINE;
+    if (value.length > max) throw new InputError(name, `is ${value.length} characters long; at most ${max} are accepted. ${q(value)}`);
+    return multi ? lines.join('\n') : value;
+  };
+}
 
 /** Splits a list input on new lines and commas. */
 export function list(value: string): string[] {
@@ -60,26 +53,30 @@ function bool(input: InputName, value: string, fallback: boolean): boolean {
   if (value === '') return fallback;
   if (['true', 'True', 'TRUE'].includes(value)) return true;
   if (['false', 'False', 'FALSE'].includes(value)) return false;
-  throw new InputError(input, `'${value}' is not a boolean. Use true or false.`);
+  throw new InputError(input, `${q(value)} is not a boolean. Use true or false.`);
 }
 
 function integer(input: InputName, value: string, fallback: number, min: number, max: number): number {
   if (value === '') return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new InputError(input, `'${value}' is not a whole number from ${min} to ${max}.`);
+    throw new InputError(input, `${q(value)} is not a whole number from ${min} to ${max}.`);
   }
   return Number(value);
 }
 
-export function readSettings(read: ReadInput, env: NodeJS.ProcessEnv = {}): Settings {
+export function readSettings(rawRead: ReadInput, env: NodeJS.ProcessEnv = {}): Settings {
+  const read = guardedReader(rawRead);
   const operation = readOperation(read('operation'));
   const { system, userAssignedIds } = readIdentity(operation, read('identity-type'), read('user-assigned-ids'));
   const roleAssignments = readRoleAssignments(read('role-assignments'));
   const roleAssignee = readRoleAssignee(read('role-assignee'), roleAssignments, operation, system, userAssignedIds);
-  return {
-    signIn: readSignIn(read, env),
-    cloud: resolveCloud(read('environment'), read('resource-manager-endpoint') || env['AZURE_RESOURCE_MANAGER_ENDPOINT'] || '', read('authority-host') || env['AZURE_AUTHORITY_HOST'] || ''),
-    targets: readTargets(read, env),
+  const cloud = readCloud(read('environment'), read('resource-manager-endpoint'), read('resource-manager-audience'), read('authority-host'));
+  const signIn = readSignIn(read, env, cloud);
+  const targets = readTargets(read, env);
+  const settings: Settings = {
+    signIn,
+    cloud,
+    targets,
     operation,
     ...(system !== undefined ? { system } : {}),
     userAssignedIds,
@@ -90,39 +87,75 @@ export function readSettings(read: ReadInput, env: NodeJS.ProcessEnv = {}): Sett
     ...(roleAssignee ? { roleAssignee } : {}),
     removeLegacyExtension: bool('remove-legacy-extension', read('remove-legacy-extension'), false),
   };
+  for (const target of targets) checkAgainstTarget(settings, target);
+  return settings;
+}
+
+/** Bare identity names live in the scale set's resource group. */
+export function resolveIdentity(value: string, ref: ScaleSetRef): string {
+  return value.startsWith('/') ? value : identityId(ref.subscriptionId, ref.resourceGroup, value);
+}
+
+/**
+ * The cross-input rules that depend on where each scale set is: a bare name and a full id that
+ * resolve to the same identity, and a role-assignee that `set` would not keep.
+ */
+function checkAgainstTarget(s: Settings, ref: ScaleSetRef): void {
+  const ids = s.userAssignedIds.map((v) => resolveIdentity(v, ref));
+  ids.forEach((id, i) => {
+    const twin = ids.findIndex((o) => sameId(o, id));
+    if (twin < i) {
+      throw new InputError('user-assigned-ids', `names the same identity twice for scale set ${q(ref.name)}: ${q(s.userAssignedIds[twin] ?? '')} and ${q(s.userAssignedIds[i] ?? '')} both resolve to ${q(id)}. List it once.`);
+    }
+  });
+  if (!s.roleAssignee) return;
+  const assignee = resolveIdentity(s.roleAssignee, ref);
+  const listed = ids.some((id) => sameId(id, assignee));
+  if (s.operation === 'set' && !listed) {
+    throw new InputError('role-assignee', `${q(s.roleAssignee)} is not in user-assigned-ids, and operation 'set' leaves scale set ${q(ref.name)} with exactly those. Add it to user-assigned-ids, or name one of them.`);
+  }
+  if (s.operation === 'remove' && listed) {
+    throw new InputError('role-assignee', `names ${q(s.roleAssignee)}, which this step removes. Grant roles to an identity the scale set keeps.`);
+  }
 }
 
 const ROLE_LINE = /^(.+?)\s+at\s+(\/\S*)$/;
 const SCOPE = /^\/(subscriptions\/[0-9a-f-]{36}(\/resourceGroups\/[^/]+(\/providers\/[^/]+(\/[^/]+\/[^/]+)+)?)?|providers\/Microsoft\.Management\/managementGroups\/[^/]+)$/i;
+const MAX_ROLE_NAME = 512;
+const MAX_SCOPE = 1024;
 
 function readRoleAssignments(value: string): RoleRequest[] {
   const lines = value.split('\n').map((l) => l.trim()).filter(Boolean);
   const requests = lines.map((line) => {
     const m = ROLE_LINE.exec(line);
-    if (!m) throw new InputError('role-assignments', `'${line}' is not 'ROLE at SCOPE' (for example: Storage Blob Data Reader at /subscriptions/…/resourceGroups/…/providers/Microsoft.Storage/storageAccounts/NAME).`);
-    const [, role = '', scope = ''] = m;
-    if (/[?#%\\]|\/\.\.?(\/|$)/.test(scope) || !SCOPE.test(scope.replace(/\/+$/, ''))) {
-      throw new InputError('role-assignments', `'${scope}' is not a scope: use a subscription, resource group or resource id (/subscriptions/{id}/…) or a management group.`);
+    if (!m) throw new InputError('role-assignments', `${q(line)} is not 'ROLE at SCOPE' (for example: Storage Blob Data Reader at /subscriptions/…/resourceGroups/…/providers/Microsoft.Storage/storageAccounts/NAME).`);
+    const [, rawRole = '', scope = ''] = m;
+    const role = rawRole.trim();
+    if (role.length > MAX_ROLE_NAME || /['"<>]/.test(role)) {
+      throw new InputError('role-assignments', `${q(role)} is not a role name: use at most ${MAX_ROLE_NAME} characters, without quotes or angle brackets (or give the role definition's GUID).`);
     }
-    return { role: role.trim(), scope: scope.replace(/\/+$/, '') };
+    if (scope.length > MAX_SCOPE || /[?#%\\]|\/\.\.?(\/|$)/.test(scope) || !SCOPE.test(scope.replace(/\/+$/, ''))) {
+      throw new InputError('role-assignments', `${q(scope)} is not a scope: use a subscription, resource group or resource id (/subscriptions/{id}/…) or a management group.`);
+    }
+    return { role, scope: scope.replace(/\/+$/, '') };
   });
   requests.forEach((r, i) => {
     if (requests.slice(0, i).some((o) => o.role.toLowerCase() === r.role.toLowerCase() && sameId(o.scope, r.scope))) {
-      throw new InputError('role-assignments', `lists '${r.role} at ${r.scope}' twice. List each assignment once.`);
+      throw new InputError('role-assignments', `lists ${q(`${r.role} at ${r.scope}`)} twice. List each assignment once.`);
     }
   });
   return requests;
 }
 
 function readRoleAssignee(value: string, roles: RoleRequest[], operation: Operation, system: boolean | undefined, ids: string[]): string | undefined {
-  if (value && roles.length === 0) throw new InputError('role-assignee', "is set but role-assignments is empty. Remove it, or list the roles to grant.");
+  if (value && roles.length === 0) throw new InputError('role-assignee', 'is set but role-assignments is empty. Remove it, or list the roles to grant.');
   if (roles.length === 0) return undefined;
   if (operation === 'show') throw new InputError('role-assignments', "is set but operation 'show' only reads. Use operation assign or set to grant roles.");
   if (value) {
     if (value.startsWith('/')) parseIdentityId('role-assignee', value);
     else checkIdentityName('role-assignee', value);
-    if (operation === 'remove' && ids.some((id) => sameId(id, value) || sameId(id.split('/').pop() ?? '', value))) {
-      throw new InputError('role-assignee', `names '${value}', which this step removes. Grant roles to an identity the scale set keeps.`);
+    if (operation === 'set' && ids.length === 0) {
+      throw new InputError('role-assignee', `names ${q(value)}, but operation 'set' with identity-type ${system ? 'SystemAssigned' : 'None'} leaves the scale set without user-assigned identities. Add it to user-assigned-ids (and UserAssigned to identity-type), or remove role-assignee to grant the system-assigned identity.`);
     }
     return value;
   }
@@ -134,25 +167,40 @@ function readRoleAssignee(value: string, roles: RoleRequest[], operation: Operat
 }
 
 function readOperation(value: string): Operation {
-  const op = (value || 'set').toLowerCase() as Operation;
-  if (!OPERATIONS.includes(op)) throw new InputError('operation', `'${value}' is not an operation. Use set, assign, remove or show.`);
+  const op = (value || DEFAULT_OPERATION).toLowerCase() as Operation;
+  if (!OPERATIONS.includes(op)) throw new InputError('operation', `${q(value)} is not an operation. Use assign, set, remove or show.`);
   return op;
 }
 
-function readSignIn(read: ReadInput, env: NodeJS.ProcessEnv): SignIn {
+function readAudience(value: string): string | undefined {
+  if (!value) return undefined;
+  if (/\s/.test(value)) throw new InputError('audience', `${q(value)} contains whitespace. Give the audience exactly as the federated credential lists it (default api://AzureADTokenExchange).`);
+  return value;
+}
+
+/** The authority the sign-in will use, when the inputs alone say it (a custom cloud's may come from its metadata). */
+function knownAuthority(cloud: CloudRequest): string | undefined {
+  if (cloud.kind === 'custom') return cloud.authorityHost;
+  return cloud.authorityHost ?? { AzureCloud: 'https://login.microsoftonline.com', AzureUSGovernment: 'https://login.microsoftonline.us', AzureChinaCloud: 'https://login.chinacloudapi.cn' }[cloud.name];
+}
+
+function readSignIn(read: ReadInput, env: NodeJS.ProcessEnv, cloud: CloudRequest): SignIn {
   const clientId = read('client-id') || env['AZURE_CLIENT_ID'] || '';
   const tenantId = read('tenant-id') || env['AZURE_TENANT_ID'] || '';
+  const given = readAudience(read('audience'));
   if (!clientId && !tenantId) return { kind: 'azure-cli' };
   if (!clientId || !tenantId) {
     const missing = clientId ? 'tenant-id' : 'client-id';
     throw new InputError(missing, `is empty while ${missing === 'client-id' ? 'tenant-id' : 'client-id'} is set. Give both (or the AZURE_CLIENT_ID and AZURE_TENANT_ID variables) to sign in with OIDC, or neither to use an earlier azure/login session.`);
   }
-  if (!isGuid(clientId)) throw new InputError('client-id', `'${clientId}' is not a GUID. Use the application (client) id of the app registration or managed identity that has the federated credential.`);
+  if (!isGuid(clientId)) throw new InputError('client-id', `${q(clientId)} is not a GUID. Use the application (client) id of the app registration or managed identity that has the federated credential.`);
   if (!isGuid(tenantId) && !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(tenantId)) {
-    throw new InputError('tenant-id', `'${tenantId}' is neither a GUID nor a domain name. Use the directory (tenant) id.`);
+    throw new InputError('tenant-id', `${q(tenantId)} is neither a GUID nor a domain name. Use the directory (tenant) id.`);
   }
-  const audience = read('audience') || 'api://AzureADTokenExchange';
-  return { kind: 'oidc', clientId, tenantId, audience };
+  const authority = knownAuthority(cloud);
+  // Known now: checked (and the GitHub token requested) before anything else; otherwise once the cloud's metadata is read.
+  const audience = authority ? oidcAudienceFor(endpointUrl('authority-host', authority), given) : given;
+  return { kind: 'oidc', clientId, tenantId, ...(audience ? { audience } : {}), ...(given ? { audienceGiven: true } : {}) };
 }
 
 function readTargets(read: ReadInput, env: NodeJS.ProcessEnv): ScaleSetRef[] {
@@ -169,7 +217,7 @@ function readTargets(read: ReadInput, env: NodeJS.ProcessEnv): ScaleSetRef[] {
     targets = ids.map((id) => parseScaleSetId('vmss-id', id));
     for (const t of targets) {
       if (subscriptionInput && !sameId(subscriptionInput, t.subscriptionId)) {
-        throw new InputError('subscription-id', `'${subscriptionInput}' conflicts with subscription '${t.subscriptionId}' in vmss-id '${scaleSetId(t)}'. Remove subscription-id or make them agree.`);
+        throw new InputError('subscription-id', `${q(subscriptionInput)} conflicts with subscription ${q(t.subscriptionId)} in vmss-id ${q(scaleSetId(t))}. Remove subscription-id or make them agree.`);
       }
     }
   } else {
@@ -178,38 +226,47 @@ function readTargets(read: ReadInput, env: NodeJS.ProcessEnv): ScaleSetRef[] {
     checkResourceGroup('resource-group', resourceGroup);
     const subscriptionId = subscriptionInput || env['AZURE_SUBSCRIPTION_ID'] || '';
     if (!subscriptionId) throw new InputError('subscription-id', "is empty. Give 'subscription-id' (or the AZURE_SUBSCRIPTION_ID variable), or use 'vmss-id'.");
-    if (!isGuid(subscriptionId)) throw new InputError('subscription-id', `'${subscriptionId}' is not a GUID.`);
+    if (!isGuid(subscriptionId)) throw new InputError('subscription-id', `${q(subscriptionId)} is not a GUID.`);
     for (const n of names) checkScaleSetName('vmss-name', n);
     targets = names.map((name) => ({ subscriptionId, resourceGroup, name }));
   }
-  const seen = new Map<string, string>();
+  const seen = new Set<string>();
   for (const t of targets) {
     const key = scaleSetId(t).toLowerCase();
-    if (seen.has(key)) throw new InputError(ids.length ? 'vmss-id' : 'vmss-name', `names the scale set '${t.name}' twice. List each scale set once.`);
-    seen.set(key, t.name);
+    if (seen.has(key)) throw new InputError(ids.length ? 'vmss-id' : 'vmss-name', `names the scale set ${q(t.name)} twice. List each scale set once.`);
+    seen.add(key);
   }
   return targets;
+}
+
+/** The scale sets the inputs name, when they can be read at all: for outputs after an input error. */
+export function targetsIfValid(rawRead: ReadInput, env: NodeJS.ProcessEnv): ScaleSetRef[] {
+  try {
+    return readTargets(guardedReader(rawRead), env);
+  } catch {
+    return [];
+  }
 }
 
 function readIdentity(operation: Operation, typeValue: string, idsValue: string): { system?: boolean; userAssignedIds: string[] } {
   const ids = list(idsValue);
   if (operation === 'show') {
     if (typeValue || ids.length) {
-      throw new InputError(typeValue ? 'identity-type' : 'user-assigned-ids', "is set but operation 'show' only reads. Remove it, or choose operation set, assign or remove.");
+      throw new InputError(typeValue ? 'identity-type' : 'user-assigned-ids', "is set but operation 'show' only reads. Remove it, or choose operation assign, set or remove.");
     }
     return { userAssignedIds: [] };
   }
   const type = typeValue ? parseIdentityType(typeValue) : undefined;
-  if (typeValue && !type) throw new InputError('identity-type', `'${typeValue}' is not an identity type. Use ${TYPES} (any case).`);
+  if (typeValue && !type) throw new InputError('identity-type', `${q(typeValue)} is not an identity type. Use ${TYPES} (any case).`);
   const userAssignedIds = readIdentityIds(ids);
 
   if (operation === 'set') {
     if (!type) throw new InputError('identity-type', `is required for operation 'set'. Use ${TYPES}.`);
     if (!type.user && userAssignedIds.length > 0) {
-      throw new InputError('user-assigned-ids', `lists identities but identity-type '${typeValue}' has no UserAssigned. Add UserAssigned to identity-type, or remove user-assigned-ids.`);
+      throw new InputError('user-assigned-ids', `lists identities but identity-type ${q(typeValue)} has no UserAssigned. Add UserAssigned to identity-type, or remove user-assigned-ids.`);
     }
     if (type.user && userAssignedIds.length === 0) {
-      throw new InputError('user-assigned-ids', `is empty but identity-type '${typeValue}' includes UserAssigned. List the identities the scale set should have.`);
+      throw new InputError('user-assigned-ids', `is empty but identity-type ${q(typeValue)} includes UserAssigned. List the identities the scale set should have.`);
     }
     return { system: type.system, userAssignedIds };
   }
@@ -221,7 +278,7 @@ function readIdentity(operation: Operation, typeValue: string, idsValue: string)
     throw new InputError('user-assigned-ids', `is empty but identity-type includes UserAssigned. List the identities to ${verb}.`);
   }
   if (type && !type.user && userAssignedIds.length > 0) {
-    throw new InputError('user-assigned-ids', `lists identities but identity-type '${typeValue}' has no UserAssigned. Use identity-type 'SystemAssigned, UserAssigned' to ${verb} both, or leave identity-type empty.`);
+    throw new InputError('user-assigned-ids', `lists identities but identity-type ${q(typeValue)} has no UserAssigned. Use identity-type 'SystemAssigned, UserAssigned' to ${verb} both, or leave identity-type empty.`);
   }
   if (!type && userAssignedIds.length === 0) {
     throw new InputError('user-assigned-ids', `is empty and identity-type is not set, so there is nothing to ${verb}. Give user-assigned-ids, identity-type SystemAssigned, or both.`);
@@ -233,7 +290,7 @@ function readIdentityIds(values: string[]): string[] {
   const ids = values.map((v) => {
     if (v.startsWith('/')) return parseIdentityId('user-assigned-ids', v);
     if (v.includes('/')) {
-      throw new InputError('user-assigned-ids', `'${v}' is neither a full resource id (starting with /subscriptions/) nor a bare identity name.`);
+      throw new InputError('user-assigned-ids', `${q(v)} is neither a full resource id (starting with /subscriptions/) nor a bare identity name.`);
     }
     checkIdentityName('user-assigned-ids', v);
     return v;
@@ -241,7 +298,7 @@ function readIdentityIds(values: string[]): string[] {
   for (let i = 0; i < ids.length; i++) {
     const twin = ids.slice(0, i).find((other) => sameId(other, ids[i] ?? ''));
     if (twin !== undefined) {
-      throw new InputError('user-assigned-ids', `lists '${ids[i]}' twice${twin === ids[i] ? '' : ` (also as '${twin}'; ids compare case-insensitively)`}. List each identity once.`);
+      throw new InputError('user-assigned-ids', `lists ${q(ids[i] ?? '')} twice${twin === ids[i] ? '' : ` (also as ${q(twin)}; ids compare case-insensitively)`}. List each identity once.`);
     }
   }
   return ids;

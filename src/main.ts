@@ -1,124 +1,126 @@
-// One run of the action, top to bottom: inputs → sign-in → per scale set (read, plan, write,
-// wait) → outputs and summary. Failures are phrased for the user and fail the step.
+// One run of the action, top to bottom: cloud → sign-in → check every scale set (read, plan,
+// no writes) → change them → outputs and summary. Outputs are written on every path.
 import * as core from '@actions/core';
-import { applyToScaleSet, grantRoles, removeLegacyExtensions, type TargetResult } from './apply.ts';
+import { abortable, isStopped } from './abort.ts';
+import { applyChange, CheckFailed, grantRoles, prepare, removeLegacyExtensions, type ApplyContext } from './apply.ts';
+import { readCloudMetadata } from './azure/cloud-metadata.ts';
 import { RoleAssignments } from './azure/roles.ts';
-import { describeArmError } from './azure/arm-errors.ts';
 import { pollIntervalMs, ScaleSets } from './azure/scale-sets.ts';
-import { describeSignInError, signIn, type Session } from './azure/sign-in.ts';
-import { ActionError, InputError } from './errors.ts';
-import type { Settings } from './inputs.ts';
-import { writeOutputs, writeSummary } from './report.ts';
-import { scaleSetId, type ScaleSetRef } from './resource-id.ts';
+import { signIn, type Session } from './azure/sign-in.ts';
+import { resolveCloud, type Cloud } from './cloud.ts';
+import { ActionError } from './errors.ts';
+import { describeSignInError, describeTargetFailure, NO_ID_TOKEN } from './messages.ts';
+import type { Prefetch } from './oidc-prefetch.ts';
+import { failStep, writeOutputs, writeSummary } from './report.ts';
+import { newResult, type TargetResult } from './result.ts';
+import type { Settings } from './settings.ts';
+import { clip } from './text.ts';
 
-class Cancelled extends Error {
-  constructor(signal: string) {
-    super(`Cancelled by ${signal}.`);
-    this.name = 'Cancelled';
-  }
-}
-
-function describeFailure(error: unknown, r: TargetResult, settings: Settings, session: Session): string {
-  const name = r.ref.name;
-  const check = `Check with: az vmss show -g ${r.ref.resourceGroup} -n ${name} --query identity`;
-  if (error instanceof Cancelled || (error as Error)?.name === 'TimeoutError' || (error as Error)?.name === 'AbortError') {
-    const why = error instanceof Cancelled ? error.message : `Timed out after ${settings.timeoutSeconds} s (timeout-seconds).`;
-    if (r.written) {
-      return `${why} Azure had accepted the change to ${name} and may still complete it${r.operationUrl ? ` (operation ${r.operationUrl.split('?')[0]})` : ''}. ${check}`;
-    }
-    return `${why} Nothing was written to ${name}.`;
-  }
-  if (error instanceof ActionError || error instanceof InputError) return error.message;
-  const signInProblem = describeSignInError(error, settings.signIn, session, process.env);
-  if (signInProblem) return signInProblem;
-  const message = (error as Error)?.message ?? String(error);
-  if (/long-running operation has failed/i.test(message)) {
-    return `Azure reported the identity update of ${name} as failed: ${message.replace(/^.*has failed\.?\s*/i, '')} Nothing else was changed by this step. ${check}`;
-  }
-  return describeArmError(error, r.ref, session.describe);
+async function connect(settings: Settings, signal: AbortSignal): Promise<Cloud> {
+  const request = settings.cloud;
+  if (request.kind === 'builtin') return resolveCloud(request);
+  core.info(`resource-manager-endpoint ${request.resourceManager} is a custom cloud: reading its metadata.`);
+  const metadata = await abortable(readCloudMetadata(request.resourceManager, signal), signal);
+  const cloud = resolveCloud(request, metadata);
+  core.info(`Custom cloud ${cloud.name}: token audience ${cloud.audience}, login endpoint ${cloud.authorityHost}.`);
+  return cloud;
 }
 
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
+    while (next < items.length) await work(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-function newResult(ref: ScaleSetRef): TargetResult {
-  return { ref, id: scaleSetId(ref), changed: false, legacyExtensions: [], written: false, attemptedWrite: false, roles: [], removedExtensions: [] };
+function startFailure(error: unknown, settings: Settings, session: Session | undefined, env: NodeJS.ProcessEnv): string {
+  if (isStopped(error)) return `${error.message} The step stopped while signing in; nothing was written to Azure.`;
+  return describeSignInError(error, settings.signIn, session?.facts ?? {}, env, session?.audience)
+    ?? `Sign-in failed: ${clip((error as Error)?.message ?? String(error), 1000)} Nothing was written to Azure.`;
 }
 
-export async function run(settings: Settings, env: NodeJS.ProcessEnv, idToken?: Promise<string | undefined>): Promise<void> {
-  const cancel = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => cancel.abort(new Cancelled(signal));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  let session: Session;
-  try {
-    session = signIn(settings.signIn, settings.cloud, env, idToken);
-  } catch (error) {
-    core.setFailed(error instanceof Error ? error.message : String(error));
-    return;
-  }
-  const signal = AbortSignal.any([cancel.signal, AbortSignal.timeout(settings.timeoutSeconds * 1000)]);
-  core.debug(`settings: ${JSON.stringify({ ...settings, signIn: settings.signIn.kind })}`);
-
-  const signedIn = await core.group('Sign in', async () => {
+export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: AbortController, prefetch?: Prefetch): Promise<void> {
+  const { signal } = stop;
+  const results = settings.targets.map(newResult);
+  let session: Session | undefined;
+  const cloud = await core.group('Sign in', async () => {
     try {
+      if (settings.signIn.kind === 'oidc' && (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'])) throw new ActionError(NO_ID_TOKEN);
+      const c = await connect(settings, signal);
+      session = signIn(settings.signIn, c, env, signal, prefetch);
       // enableCae as the SDK's bearer policy asks, so both share MSAL's cache: one sign-in per run.
-      const token = await session.credential.getToken(settings.cloud.scope, { abortSignal: signal, enableCae: true });
+      const token = await abortable(session.credential.getToken(c.scope, { abortSignal: signal, enableCae: true }), signal);
       if (token) core.setSecret(token.token);
       core.info(`Signed in as ${session.describe}.`);
-      return true;
+      return c;
     } catch (error) {
-      const problem = describeSignInError(error, settings.signIn, session, env)
-        ?? (signal.aborted ? describeFailure(signal.reason, newResult(settings.targets[0] as ScaleSetRef), settings, session) : undefined)
-        ?? `Sign-in failed: ${(error as Error)?.message ?? String(error)}`;
-      core.setFailed(problem);
-      return false;
+      const message = startFailure(error, settings, session, env);
+      for (const r of results) r.error = message;
+      return undefined;
     }
   });
-  if (!signedIn) return;
+  if (cloud && session) await configure(settings, results, cloud, session, env, signal);
+  await finish(results, settings, signal);
+}
 
-  const scaleSets = new ScaleSets(session.credential, settings.cloud, pollIntervalMs(Math.min(settings.maxParallel, settings.targets.length)));
-  const roles = new RoleAssignments(session.credential, settings.cloud);
-  const results = settings.targets.map((ref) => newResult(ref));
+async function configure(settings: Settings, results: TargetResult[], cloud: Cloud, session: Session, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<void> {
+  const parallel = Math.min(settings.maxParallel, results.length);
+  const ctx: ApplyContext = {
+    scaleSets: new ScaleSets(session.credential, cloud, pollIntervalMs(parallel)),
+    roles: new RoleAssignments(session.credential, cloud),
+    settings,
+    signal,
+  };
   const fleet = results.length > 1;
-  // Log groups cannot interleave: one per scale set alone, one for the fleet (lines carry the name).
-  const grouped = <T>(name: string, body: () => Promise<T>) => (fleet ? body() : core.group(name, body));
-  if (fleet) core.startGroup(`${results.length} scale sets, ${Math.min(settings.maxParallel, results.length)} at a time`);
-  await forEachLimited(results, settings.maxParallel, (r) =>
-    grouped(`Scale set ${r.ref.name}`, async () => {
+  const fail = (r: TargetResult, error: unknown) => {
+    r.error = describeTargetFailure(signal.aborted ? signal.reason : error, r, settings.signIn, session.facts, env, session.describe);
+    if (fleet) core.error(r.error, { title: `Scale set ${r.ref.name}` });
+  };
+  // Log groups cannot nest or interleave: one for a lone scale set, one for a fleet (lines carry the name).
+  core.startGroup(fleet ? `${results.length} scale sets, ${parallel} at a time` : `Scale set ${results[0]?.ref.name ?? ''}`);
+  try {
+    await forEachLimited(results, settings.maxParallel, async (r) => {
       try {
-        const ctx = { scaleSets, roles, settings, signal };
-        await applyToScaleSet(ctx, r.ref, r);
-        await removeLegacyExtensions(ctx, r.ref, r);
-        await grantRoles(ctx, r.ref, r);
+        await prepare(ctx, r);
       } catch (error) {
-        r.error = describeFailure(signal.aborted ? signal.reason : error, r, settings, session);
-        if (fleet) core.error(r.error, { title: `Scale set ${r.ref.name}` });
+        if (error instanceof CheckFailed && !signal.aborted) r.invalid = true;
+        fail(r, error);
       }
-      for (const name of r.legacyExtensions) {
-        core.warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, { title: 'Retired managed identity extension' });
+    });
+    const invalid = results.filter((r) => r.invalid);
+    if (invalid.length) {
+      const names = invalid.map((r) => r.ref.name).join(', ');
+      for (const r of results.filter((t) => !t.error)) r.error = `Not changed: every scale set is checked before any is written, and the inputs do not fit ${names}. Nothing was written to any scale set.`;
+      return;
+    }
+    await forEachLimited(results.filter((r) => !r.error), settings.maxParallel, async (r) => {
+      try {
+        await applyChange(ctx, r);
+        await removeLegacyExtensions(ctx, r);
+        await grantRoles(ctx, r);
+      } catch (error) {
+        fail(r, error);
       }
-    }),
-  );
-  if (fleet) core.endGroup();
+    });
+  } finally {
+    core.endGroup();
+  }
+  for (const r of results) {
+    for (const name of r.legacyExtensions) {
+      core.warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, { title: 'Retired managed identity extension' });
+    }
+  }
+}
 
-  writeOutputs(results, settings);
+async function finish(results: TargetResult[], settings: Settings, signal: AbortSignal): Promise<void> {
+  writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '');
   try {
     await writeSummary(results, settings);
   } catch (error) {
-    core.warning(`Could not write the job summary: ${(error as Error).message}`);
+    core.warning(`Could not write the job summary: ${clip((error as Error).message)}`);
   }
-  const failed = results.filter((r) => r.error);
-  if (failed.length === 1 && results.length === 1) core.setFailed(failed[0]?.error ?? 'failed');
-  else if (failed.length) core.setFailed(`${failed.length} of ${results.length} scale sets failed:\n${failed.map((r) => `- ${r.ref.name}: ${r.error}`).join('\n')}`);
-  if (cancel.signal.aborted) process.exit(1);
+  failStep(results);
+  // Requests the deadline or a cancel cut short may still hold sockets open: do not wait for them.
+  if (signal.aborted) process.exit(1);
 }

@@ -3,8 +3,10 @@
 import { ActionError } from './errors.ts';
 import { findUserAssigned, identityType, typeOf, type IdentityType, type ScaleSetIdentity } from './identity.ts';
 import { sameId } from './resource-id.ts';
+import { q } from './text.ts';
+import type { Operation } from './settings.ts';
 
-export type Operation = 'set' | 'assign' | 'remove' | 'show';
+export type { Operation };
 
 export interface IdentityRequest {
   operation: Operation;
@@ -81,7 +83,7 @@ export function plan(current: ScaleSetIdentity, request: IdentityRequest, facts:
   const after = typeOf(wantSystem, keep.length + add.length > 0);
   if (wantSystem && !hasSystem && facts.orchestrationMode?.toLowerCase() === 'flexible') {
     throw new ActionError(
-      `Scale set '${facts.name}' uses Flexible orchestration, which supports only user-assigned identities at the scale-set level (Azure rejects SystemAssigned). ` +
+      `Scale set ${q(facts.name)} uses Flexible orchestration, which supports only user-assigned identities at the scale-set level (Azure rejects SystemAssigned). ` +
         'Use identity-type: UserAssigned with user-assigned-ids, or enable a system-assigned identity on each VM instead.',
     );
   }

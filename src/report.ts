@@ -1,10 +1,10 @@
 // Step outputs and the job summary. Ids are never masked: a masked value silently drops
 // job outputs. Tokens never come here.
 import * as core from '@actions/core';
-import type { TargetResult } from './apply.ts';
 import { identityType, type ScaleSetIdentity } from './identity.ts';
-import type { Settings } from './inputs.ts';
-import { plannedIdentity } from './plan.ts';
+import { plannedIdentity, type Plan } from './plan.ts';
+import { reportedWrite, type TargetResult } from './result.ts';
+import type { Settings } from './settings.ts';
 
 export const OUTPUTS = ['principal-id', 'tenant-id', 'identity-type', 'user-assigned-identities', 'principal-ids', 'client-ids', 'changed', 'results', 'role-assignment-ids'] as const;
 export type OutputName = (typeof OUTPUTS)[number];
@@ -15,6 +15,12 @@ function userAssignedMap(identity: ScaleSetIdentity): Record<string, { principal
 
 function principalIds(identity: ScaleSetIdentity): string[] {
   return [identity.system?.principalId, ...identity.userAssigned.map((u) => u.principalId)].filter((v): v is string => Boolean(v));
+}
+
+/** First occurrence wins, compared case-insensitively (GUIDs and ARM ids). */
+function unique(values: string[]): string[] {
+  const seen = new Set<string>();
+  return values.filter((v) => !seen.has(v.toLowerCase()) && seen.add(v.toLowerCase()));
 }
 
 export function resultJson(r: TargetResult) {
@@ -29,26 +35,39 @@ export function resultJson(r: TargetResult) {
         }
       : {}),
     changed: r.changed,
+    write: reportedWrite(r),
+    ...(r.operationUrl && r.write === 'accepted' ? { operationUrl: r.operationUrl } : {}),
     ...(r.roles.length ? { roleAssignments: r.roles.map((g) => ({ role: g.role, scope: g.scope, id: g.id, created: g.created })) } : {}),
     ...(r.removedExtensions.length ? { removedExtensions: r.removedExtensions } : {}),
     ...(r.error ? { error: r.error } : {}),
   };
 }
 
-export function writeOutputs(results: TargetResult[], settings: Settings): void {
+/**
+ * Every output, on every path. Aggregates follow the order of the scale sets in the inputs
+ * (system-assigned principal first, then user-assigned ones as Azure lists them), each value once.
+ */
+export function writeOutputs(results: TargetResult[], signInTenant: string): void {
   const set = (name: OutputName, value: string) => core.setOutput(name, value);
   const identities = results.map((r) => r.after ?? r.before).filter((i): i is ScaleSetIdentity => i !== undefined);
   set('results', JSON.stringify(results.map(resultJson)));
-  set('principal-ids', JSON.stringify(identities.flatMap(principalIds)));
-  set('client-ids', JSON.stringify(identities.flatMap((i) => i.userAssigned.map((u) => u.clientId).filter(Boolean))));
+  set('principal-ids', JSON.stringify(unique(identities.flatMap(principalIds))));
+  set('client-ids', JSON.stringify(unique(identities.flatMap((i) => i.userAssigned.map((u) => u.clientId ?? '').filter(Boolean)))));
   set('changed', String(results.some((r) => r.changed || r.removedExtensions.length > 0 || r.roles.some((g) => g.created))));
-  set('role-assignment-ids', JSON.stringify(results.flatMap((r) => r.roles.map((g) => g.id).filter(Boolean))));
+  set('role-assignment-ids', JSON.stringify(unique(results.flatMap((r) => r.roles.map((g) => g.id).filter(Boolean)))));
   const only = results.length === 1 ? identities[0] : undefined;
-  const signInTenant = settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '';
   set('principal-id', only?.system?.principalId ?? '');
   set('tenant-id', only?.system?.tenantId ?? signInTenant);
   set('identity-type', only ? identityType(only) : '');
   set('user-assigned-identities', JSON.stringify(only ? userAssignedMap(only) : {}));
+}
+
+/** Fails the step naming each failed scale set; nothing when all succeeded. */
+export function failStep(results: TargetResult[]): void {
+  const failed = results.filter((r) => r.error);
+  if (failed.length === 0) return;
+  if (results.length === 1) core.setFailed(failed[0]?.error ?? 'failed');
+  else core.setFailed(`${failed.length} of ${results.length} scale sets failed:\n${failed.map((r) => `- ${r.ref.name}: ${r.error}`).join('\n')}`);
 }
 
 function identityRows(identity: ScaleSetIdentity | undefined): string[] {
@@ -61,29 +80,47 @@ function identityRows(identity: ScaleSetIdentity | undefined): string[] {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+function identityChanges(p: Plan | undefined): string[] {
+  if (!p) return [];
+  return [
+    p.enableSystem ? 'Enabled the system-assigned identity' : '',
+    p.disableSystem ? 'Disabled the system-assigned identity' : '',
+    ...p.add.map((id) => `Added ${id}`),
+    ...p.remove.map((id) => `Removed ${id}${p.unlisted.includes(id) ? ' (not listed in user-assigned-ids)' : ''}`),
+  ].filter(Boolean);
+}
+
+function changeLines(r: TargetResult, settings: Settings): string[] {
+  const shown = settings.dryRun ? (r.plan?.changed ? r.plan : undefined) : r.applied;
+  const changes = identityChanges(shown);
+  if (r.write === 'accepted') changes.push(`Azure accepted the change and had not finished it when the step ended${r.operationUrl ? ` (operation ${r.operationUrl.split('?')[0]})` : ''}`);
+  if (r.confirmedByReading) changes.push('The answer to the write was lost; reading the scale set confirmed the change is in place');
+  if (r.write === 'sent') changes.push('A change was sent and its answer never arrived: it may have been applied');
+  changes.push(...r.removedExtensions.map((n) => `Removed the retired extension ${n}`));
+  changes.push(...r.roles.map((g) => (settings.dryRun ? `Granted '${g.role}' at ${g.scope}` : `${g.created ? 'Granted' : 'Kept the existing'} '${g.role}' at ${g.scope}`)));
+  if (settings.dryRun) return changes.map((c) => `Would have: ${c.charAt(0).toLowerCase()}${c.slice(1)}`);
+  return changes;
+}
+
 export async function writeSummary(results: TargetResult[], settings: Settings): Promise<void> {
   if (!process.env['GITHUB_STEP_SUMMARY']) return;
+  const show = settings.operation === 'show';
   const s = core.summary.addHeading(`Scale set identities: ${settings.operation}${settings.dryRun ? ' (dry run, nothing written)' : ''}`, 2);
   for (const r of results) {
     s.addHeading(esc(r.ref.name), 3);
-    s.addTable([
-      [{ data: 'Before', header: true }, { data: settings.dryRun ? 'Planned' : 'After', header: true }],
-      [identityRows(r.before).map(esc).join('<br>'), identityRows(settings.dryRun && r.before && r.plan ? plannedIdentity(r.before, r.plan) : r.after).map(esc).join('<br>')],
-    ]);
-    const p = r.plan;
-    const changes = p
-      ? [
-          p.enableSystem ? 'Enabled the system-assigned identity' : '',
-          p.disableSystem ? 'Disabled the system-assigned identity' : '',
-          ...p.add.map((id) => `Added ${id}`),
-          ...p.remove.map((id) => `Removed ${id}${p.unlisted.includes(id) ? ' (not listed in user-assigned-ids)' : ''}`),
-        ].filter(Boolean)
-      : [];
-    changes.push(...r.removedExtensions.map((n) => `Removed the retired extension ${n}`));
-    changes.push(...r.roles.map((g) => settings.dryRun ? `Granted '${g.role}' at ${g.scope}` : `${g.created ? 'Granted' : 'Kept the existing'} '${g.role}' at ${g.scope}`));
-    if (settings.dryRun) changes.forEach((c, i) => (changes[i] = `Would have: ${c.charAt(0).toLowerCase()}${c.slice(1)}`));
+    if (show) {
+      s.addTable([[{ data: 'Identity', header: true }], [identityRows(r.after ?? r.before).map(esc).join('<br>')]]);
+    } else {
+      const planned = settings.dryRun && r.before && r.plan ? plannedIdentity(r.before, r.plan) : r.after;
+      s.addTable([
+        [{ data: 'Before', header: true }, { data: settings.dryRun ? 'Planned' : 'After', header: true }],
+        [identityRows(r.before).map(esc).join('<br>'), identityRows(planned).map(esc).join('<br>')],
+      ]);
+    }
+    for (const w of r.warnings) s.addRaw(`<p>⚠️ Cannot be undone${settings.dryRun ? ' (planned)' : ''}: ${esc(w)}.</p>`, true);
+    const changes = show ? [] : changeLines(r, settings);
+    if (changes.length || (!r.error && !show)) s.addList(changes.length ? changes.map(esc) : ['No change needed']);
     if (r.error) s.addRaw(`<p><strong>Failed:</strong> ${esc(r.error)}</p>`, true);
-    else if (settings.operation !== 'show') s.addList(changes.length ? changes.map(esc) : ['No change needed']);
     if (r.legacyExtensions.length) {
       s.addRaw(`<p>⚠️ Retired extension ${esc(r.legacyExtensions.join(', '))} is installed; move workloads to the Instance Metadata Service endpoint and remove it.</p>`, true);
     }

@@ -1,12 +1,10 @@
 // ARM resource ids of scale sets and user-assigned identities: parsed strictly, with
 // errors that say which part is wrong, before anything is sent to Azure.
 import { InputError } from './errors.ts';
+import type { ScaleSetRef } from './settings.ts';
+import { q } from './text.ts';
 
-export interface ScaleSetRef {
-  subscriptionId: string;
-  resourceGroup: string;
-  name: string;
-}
+export type { ScaleSetRef };
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Azure's rules: resource groups 1-90 of letters, digits, _ ( ) - . (not ending in .);
@@ -28,34 +26,34 @@ export function identityId(subscriptionId: string, resourceGroup: string, name: 
 
 /** Characters that would change the meaning of a URL path if they reached one. */
 function rejectPathTricks(input: string, value: string): void {
-  if (/\s/.test(value)) throw new InputError(input, `'${value}' contains whitespace. Resource ids and names never do; remove it.`);
+  if (/\s/.test(value)) throw new InputError(input, `${q(value)} contains whitespace. Resource ids and names never do; remove it.`);
   const trick = ['..', '?', '#', '%', '\\'].find((t) => value.includes(t));
-  if (trick) throw new InputError(input, `'${value}' contains '${trick}', which is not allowed in an Azure resource id or name.`);
+  if (trick) throw new InputError(input, `${q(value)} contains ${q(trick)}, which is not allowed in an Azure resource id or name.`);
 }
 
 export function checkResourceGroup(input: string, name: string): void {
   rejectPathTricks(input, name);
   if (!RESOURCE_GROUP.test(name) || name.endsWith('.')) {
-    throw new InputError(input, `'${name}' is not a valid resource group name: use 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'.`);
+    throw new InputError(input, `${q(name)} is not a valid resource group name: use 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'.`);
   }
 }
 
 export function checkScaleSetName(input: string, name: string): void {
   rejectPathTricks(input, name);
   if (!SCALE_SET_NAME.test(name)) {
-    throw new InputError(input, `'${name}' is not a valid scale set name: use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit and ending with a letter, digit or '_'.`);
+    throw new InputError(input, `${q(name)} is not a valid scale set name: use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit and ending with a letter, digit or '_'.`);
   }
 }
 
 export function checkIdentityName(input: string, name: string): void {
   rejectPathTricks(input, name);
   if (!IDENTITY_NAME.test(name)) {
-    throw new InputError(input, `'${name}' is not a valid user-assigned identity name: use 3-128 letters, digits, '-' or '_', starting with a letter or digit.`);
+    throw new InputError(input, `${q(name)} is not a valid user-assigned identity name: use 3-128 letters, digits, '-' or '_', starting with a letter or digit.`);
   }
 }
 
 function checkSubscription(input: string, value: string, id: string): void {
-  if (!isGuid(value)) throw new InputError(input, `'${id}' has subscription '${value}', which is not a GUID.`);
+  if (!isGuid(value)) throw new InputError(input, `${q(id)} has subscription ${q(value)}, which is not a GUID.`);
 }
 
 /** Splits `/subscriptions/S/resourceGroups/G/providers/NS/TYPE/NAME` into its parts. */
@@ -65,7 +63,7 @@ function split(input: string, id: string, expected: string): { sub: string; rg: 
   const ok = parts.length === 9 && parts[0] === '' && parts[1]?.toLowerCase() === 'subscriptions'
     && parts[3]?.toLowerCase() === 'resourcegroups' && parts[5]?.toLowerCase() === 'providers';
   if (!ok) {
-    throw new InputError(input, `'${id}' is not a ${expected} resource id. Expected /subscriptions/{subscription-id}/resourceGroups/{resource-group}/providers/${expected}/{name}.`);
+    throw new InputError(input, `${q(id)} is not a ${expected} resource id. Expected /subscriptions/{subscription-id}/resourceGroups/{resource-group}/providers/${expected}/{name}.`);
   }
   const [, , sub = '', , rg = '', , ns = '', type = '', name = ''] = parts;
   return { sub, rg, provider: `${ns}/${type}`, name };
@@ -75,7 +73,7 @@ export function parseScaleSetId(input: string, id: string): ScaleSetRef {
   const expected = 'Microsoft.Compute/virtualMachineScaleSets';
   const p = split(input, id, expected);
   if (p.provider.toLowerCase() !== expected.toLowerCase()) {
-    throw new InputError(input, `'${id}' points to a '${p.provider}' resource, not a scale set (${expected}).`);
+    throw new InputError(input, `${q(id)} points to a ${q(p.provider)} resource, not a scale set (${expected}).`);
   }
   checkSubscription(input, p.sub, id);
   checkResourceGroup(input, p.rg);
@@ -87,7 +85,7 @@ export function parseIdentityId(input: string, id: string): string {
   const expected = 'Microsoft.ManagedIdentity/userAssignedIdentities';
   const p = split(input, id, expected);
   if (p.provider.toLowerCase() !== expected.toLowerCase()) {
-    throw new InputError(input, `'${id}' points to a '${p.provider}' resource, not a user-assigned identity (${expected}).`);
+    throw new InputError(input, `${q(id)} points to a ${q(p.provider)} resource, not a user-assigned identity (${expected}).`);
   }
   checkSubscription(input, p.sub, id);
   checkResourceGroup(input, p.rg);

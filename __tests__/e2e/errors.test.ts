@@ -28,10 +28,10 @@ describe('error paths end to end', { concurrency: 4 }, () => {
     withEmulator({ edit: (seed) => (seed.github = { repository: 'octo-org/octo-repo', environment: 'staging' }) }, async (em) => {
       const run = await runAction(em, { ...target, 'identity-type': 'SystemAssigned' });
       const message = failure(run);
-      assert.match(message, /^Entra ID found no federated credential on app 11111111-aaaa-4bbb-8ccc-000000000001 matching this job's GitHub token \(AADSTS700213\)\./);
+      assert.match(message, /^Entra ID found no federated credential on app 11111111-aaaa-4bbb-8ccc-000000000001 matching this job's GitHub token subject \(AADSTS700213\)\./);
       assert.match(message, /subject 'repo:octo-org\/octo-repo:environment:staging'/);
       assert.match(message, /Add a federated credential with exactly that subject, or one of: repo:octo-org\/octo-repo:ref:refs\/heads\/main; repo:octo-org\/octo-repo:environment:ENVIRONMENT-NAME/);
-      assert.equal(em.log.of('arm').length, 0);
+      assert.deepEqual(em.log.of('arm').map((e) => e.route), ['arm.metadata'], 'no authenticated ARM request');
     }));
 
   it('unknown client id', () =>
@@ -39,7 +39,7 @@ describe('error paths end to end', { concurrency: 4 }, () => {
       const run = await runAction(em, { ...target, 'identity-type': 'SystemAssigned', 'client-id': '99999999-aaaa-4bbb-8ccc-000000000009' });
       assert.equal(failure(run),
         `Entra ID has no application with client id '99999999-aaaa-4bbb-8ccc-000000000009' in tenant '${TENANT}' (AADSTS700016). Check client-id and tenant-id: use the app registration's Application (client) ID and the Directory (tenant) ID it lives in.`);
-      assert.equal(em.log.of('arm').length, 0);
+      assert.deepEqual(em.log.of('arm').map((e) => e.route), ['arm.metadata'], 'no authenticated ARM request');
     }));
 
   it('unknown tenant', () =>
@@ -48,7 +48,7 @@ describe('error paths end to end', { concurrency: 4 }, () => {
       assert.equal(failure(run),
         "Entra ID could not find the sign-in endpoints for tenant '99999999-aaaa-4bbb-8ccc-00000000000a' (endpoints_resolution_error): the tenant does not exist in this cloud, or the authority is unreachable. Check tenant-id, environment and authority-host.");
       assert.equal(em.log.of('entra.discovery')[0]?.status, 400);
-      assert.equal(em.log.of('arm').length, 0);
+      assert.deepEqual(em.log.of('arm').map((e) => e.route), ['arm.metadata'], 'no authenticated ARM request');
     }));
 
   it('403 on the scale set names the permission and the role that grants it', () =>
@@ -105,7 +105,7 @@ describe(`${INVALID.length} invalid inputs through dist/: each its own error, ze
       const runs = new Map<string, ActionRun>();
       const queue = [...INVALID];
       await Promise.all(Array.from({ length: 6 }, async () => {
-        for (let c = queue.shift(); c; c = queue.shift()) runs.set(c.name, await runAction(em, { ...BASE, ...c.inputs }));
+        for (let c = queue.shift(); c; c = queue.shift()) runs.set(c.name, await runAction(em, { ...BASE, ...c.inputs }, { withoutEndpoint: true }));
       }));
       const messages = new Set<string>();
       for (const c of INVALID) {
@@ -115,5 +115,11 @@ describe(`${INVALID.length} invalid inputs through dist/: each its own error, ze
       }
       assert.equal(messages.size, INVALID.length, 'every case has its own message');
       assert.deepEqual(em.log.entries, [], 'no request reached GitHub, Entra or ARM');
+      for (const c of INVALID) {
+        const run = runs.get(c.name) as ActionRun;
+        const results = JSON.parse(run.outputs['results'] ?? 'null') as unknown;
+        assert.ok(Array.isArray(results), `${c.name}: results is written and parses`);
+        assert.equal(run.outputs['changed'], 'false', `${c.name}: changed is written`);
+      }
     }));
 });

@@ -37,20 +37,33 @@ describe('fleets', { concurrency: 3 }, () => {
 
   it('one failure does not stop the others; the step fails naming every failed scale set', () =>
     withEmulator({ edit: withFleet(fleet(3)) }, async (em) => {
-      const names = ['vmss-fleet-000', 'vmss-missing', 'vmss-flex', 'vmss-fleet-001'];
+      const names = ['vmss-fleet-000', 'vmss-missing', 'vmss-fleet-001'];
+      em.controls.fault({ route: 'arm.vmss.patch', skip: 1, action: { kind: 'status', status: 400, code: 'InvalidParameter', message: 'Something Azure refused.' } });
+      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': names.join('\n'), 'identity-type': 'SystemAssigned', 'max-parallel': '1' });
+      assert.equal(run.code, 1);
+      assert.match(run.stdout, /::error::2 of 3 scale sets failed:%0A- vmss-missing: The scale set 'vmss-missing' .* was not found \(ResourceNotFound\)\..*%0A- vmss-fleet-001: Azure rejected the request .*InvalidParameter.*Something Azure refused\./);
+      assert.ok(scaleSet(em, 'vmss-fleet-000').identity.system);
+      const results = JSON.parse(run.outputs['results'] ?? '[]') as Result[];
+      assert.deepEqual(results.map((r) => [r.changed, Boolean(r.error)]), [[true, false], [false, true], [false, true]]);
+      assert.equal(run.outputs['changed'], 'true');
+    }));
+
+  it('a rule one scale set breaks stops every write: all are checked before any is written', () =>
+    withEmulator({ edit: withFleet(fleet(3)) }, async (em) => {
+      const names = ['vmss-fleet-000', 'vmss-flex', 'vmss-fleet-001'];
       const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': names.join('\n'), 'identity-type': 'SystemAssigned' });
       assert.equal(run.code, 1);
-      assert.match(run.stdout, /::error::2 of 4 scale sets failed:%0A- vmss-missing: The scale set 'vmss-missing' .* was not found \(ResourceNotFound\)\..*%0A- vmss-flex: Scale set 'vmss-flex' uses Flexible orchestration/);
-      assert.ok(scaleSet(em, 'vmss-fleet-000').identity.system);
-      assert.ok(scaleSet(em, 'vmss-fleet-001').identity.system);
+      assert.match(run.stdout, /- vmss-flex: Scale set 'vmss-flex' uses Flexible orchestration/);
+      assert.match(run.stdout, /- vmss-fleet-000: Not changed: every scale set is checked before any is written, and the inputs do not fit vmss-flex\. Nothing was written to any scale set\./);
+      assert.equal(em.log.writes().length, 0);
       const results = JSON.parse(run.outputs['results'] ?? '[]') as Result[];
-      assert.deepEqual(results.map((r) => [r.changed, Boolean(r.error)]), [[true, false], [false, true], [false, true], [true, false]]);
-      assert.equal(run.outputs['changed'], 'true');
+      assert.deepEqual(results.map((r) => [r.changed, Boolean(r.error)]), [[false, true], [false, true], [false, true]]);
+      assert.equal(run.outputs['changed'], 'false');
     }));
 
   it('dry run over a fleet: a plan per scale set in the summary, nothing written', () =>
     withEmulator({ edit: withFleet(fleet(3)) }, async (em) => {
-      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': `${fleet(3).join(',')},vmss-api`, 'identity-type': 'SystemAssigned', 'dry-run': 'true', 'role-assignments': `Reader at ${STORAGE}` });
+      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': `${fleet(3).join(',')},vmss-api`, operation: 'set', 'identity-type': 'SystemAssigned', 'dry-run': 'true', 'role-assignments': `Reader at ${STORAGE}` });
       assert.equal(run.code, 0, run.stdout);
       assert.equal(em.log.writes().length, 0);
       for (const name of [...fleet(3), 'vmss-api']) assert.match(run.summary, new RegExp(`<h3>${name}</h3>`));
@@ -103,12 +116,13 @@ describe('role assignments', { concurrency: 4 }, () => {
       assert.match(run.stdout, /is not visible to Azure RBAC yet \(Entra replication\)/);
     }));
 
-  it('an unknown role name fails with a clear message after the identity change', () =>
+  it('an unknown role name fails before the identity is changed', () =>
     withEmulator({ edit: canGrant }, async (em) => {
       const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned', 'role-assignments': `Blob Reader at ${STORAGE}` });
       assert.equal(run.code, 1);
       assert.match(run.stdout, /::error::Role 'Blob Reader' does not exist at scope '.*stprodweb'\. Use a built-in role name exactly as Azure spells it/);
-      assert.ok(scaleSet(em, 'vmss-web').identity.system, 'the identity change itself stands');
+      assert.equal(scaleSet(em, 'vmss-web').identity.system, undefined, 'nothing was written');
+      assert.equal(em.log.writes().length, 0);
     }));
 
   it('a scope the workflow may not grant on names the role it needs', () =>

@@ -20,9 +20,9 @@ describe('operations end to end', { concurrency: 4 }, () => {
       assert.equal(run.outputs['changed'], 'true');
       assert.deepEqual(JSON.parse(run.outputs['principal-ids'] ?? ''), [set.identity.system.principalId]);
       assert.equal(set.provisioningState, 'Succeeded');
-      // One read, one write, its polls, one final read.
+      // The custom cloud's metadata, one read, one write, its polls, one final read.
       const arm = em.log.of('arm').map((e) => e.route);
-      assert.deepEqual(arm.filter((r) => r !== 'arm.operation'), ['arm.vmss.get', 'arm.vmss.patch', 'arm.vmss.get']);
+      assert.deepEqual(arm.filter((r) => r !== 'arm.operation'), ['arm.metadata', 'arm.vmss.get', 'arm.vmss.patch', 'arm.vmss.get']);
       assert.match(run.summary, /Enabled the system-assigned identity/);
       assert.match(run.summary, new RegExp(`System-assigned principal: ${set.identity.system.principalId}`));
     }));
@@ -52,12 +52,16 @@ describe('operations end to end', { concurrency: 4 }, () => {
 
   it('drops every identity with set None', () =>
     withEmulator({}, async (em) => {
-      const run = await runAction(em, { ...target('vmss-api'), 'identity-type': 'None' });
+      const run = await runAction(em, { ...target('vmss-api'), operation: 'set', 'identity-type': 'None' });
       assert.equal(run.code, 0, run.stdout);
       assert.deepEqual(identitySummary(em, 'vmss-api'), { system: false, userAssigned: [] });
       assert.equal(run.outputs['identity-type'], 'None');
       assert.equal(run.outputs['principal-ids'], '[]');
-      assert.match(run.stdout, /operation 'set' removes user-assigned identities not listed in user-assigned-ids: .*id-app/);
+      const principal = run.outputs['principal-id'];
+      assert.equal(principal, '');
+      assert.match(run.stdout, /::warning title=Removal that cannot be undone::vmss-api \(operation 'set'\): disabling the system-assigned identity deletes its principal [0-9a-f-]{36} for good/);
+      assert.match(run.stdout, /::warning title=Removal that cannot be undone::vmss-api \(operation 'set'\): removing id-app \(principal [0-9a-f-]{36}\)/);
+      assert.match(run.summary, /Cannot be undone: disabling the system-assigned identity deletes its principal [0-9a-f-]{36}/);
     }));
 
   it('removes the last user-assigned identity and keeps the system-assigned one', () =>
@@ -70,10 +74,12 @@ describe('operations end to end', { concurrency: 4 }, () => {
 
   it('set replaces the user-assigned list, warning about each identity it removes', () =>
     withEmulator({}, async (em) => {
-      const run = await runAction(em, { ...target('vmss-api'), 'identity-type': 'SystemAssigned, UserAssigned', 'user-assigned-ids': 'id-logs' });
+      const appPrincipal = em.state.findUserAssignedIdentity(uai('id-app'))?.principalId ?? '?';
+      const run = await runAction(em, { ...target('vmss-api'), operation: 'set', 'identity-type': 'SystemAssigned, UserAssigned', 'user-assigned-ids': 'id-logs' });
       assert.equal(run.code, 0, run.stdout);
       assert.deepEqual(identitySummary(em, 'vmss-api'), { system: true, userAssigned: ['id-logs'] });
-      assert.match(run.stdout, /::warning title=Identities will be removed::vmss-api: operation 'set' removes .*userAssignedIdentities\/id-app/);
+      assert.match(run.stdout, new RegExp(`::warning title=Removal that cannot be undone::vmss-api \\(operation 'set'\\): removing id-app \\(principal ${appPrincipal}\\)`));
+      assert.doesNotMatch(run.stdout, /disabling the system-assigned identity/);
     }));
 
   it('show reads only and reports the identity', () =>
@@ -102,7 +108,7 @@ describe('operations end to end', { concurrency: 4 }, () => {
 
   it('dry-run plans, reports and writes nothing', () =>
     withEmulator({}, async (em) => {
-      const run = await runAction(em, { ...target('vmss-api'), 'identity-type': 'UserAssigned', 'user-assigned-ids': 'id-logs', 'dry-run': 'true' });
+      const run = await runAction(em, { ...target('vmss-api'), operation: 'set', 'identity-type': 'UserAssigned', 'user-assigned-ids': 'id-logs', 'dry-run': 'true' });
       assert.equal(run.code, 0, run.stdout);
       assert.equal(em.log.writes().length, 0);
       assert.equal(run.outputs['changed'], 'true');
@@ -111,6 +117,9 @@ describe('operations end to end', { concurrency: 4 }, () => {
       assert.match(run.summary, /Would have: disabled the system-assigned identity/);
       assert.match(run.summary, /Would have: added .*id-logs/);
       assert.match(run.summary, /Would have: removed .*id-app \(not listed in user-assigned-ids\)/);
+      // Dry run too: each removal that cannot be undone, with its principal.
+      assert.match(run.summary, /Cannot be undone \(planned\): disabling the system-assigned identity deletes its principal [0-9a-f-]{36}/);
+      assert.match(run.stdout, /::warning title=Removal that cannot be undone::vmss-api \(operation 'set'\): disabling the system-assigned identity/);
     }));
 
   it('removing an identity that is not assigned is a no-op, not an error', () =>

@@ -11,9 +11,8 @@ export const ACTION = new URL('../../dist/index.js', import.meta.url).pathname;
 
 /** action.yml's defaults, which the runner applies before the action starts. */
 const DEFAULTS: Record<string, string> = {
-  audience: 'api://AzureADTokenExchange',
   environment: 'AzureCloud',
-  operation: 'set',
+  operation: 'assign',
   'dry-run': 'false',
   'timeout-seconds': '900',
   'max-parallel': '50',
@@ -55,6 +54,8 @@ export interface RunOptions {
   /** Send this signal once `when()` holds (checked every 20 ms), e.g. once a write reached the emulator. */
   signalWhen?: { signal: NodeJS.Signals; when: () => boolean };
   withoutDefaults?: boolean;
+  /** Leave resource-manager-endpoint unset (a built-in cloud, or a test that sets its own). */
+  withoutEndpoint?: boolean;
 }
 
 export async function runAction(emulator: Emulator, inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
@@ -73,7 +74,9 @@ export async function runAction(emulator: Emulator, inputs: Record<string, strin
     RUNNER_TEMP: dir,
     ...emulator.env,
   };
-  for (const [k, v] of Object.entries({ ...(options.withoutDefaults ? {} : DEFAULTS), ...inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
+  // Endpoints come from inputs only (the action ignores AZURE_* endpoint variables): the emulator is a custom cloud.
+  const endpoint = options.withoutEndpoint ? {} : { 'resource-manager-endpoint': emulator.origin };
+  for (const [k, v] of Object.entries({ ...(options.withoutDefaults ? {} : DEFAULTS), ...endpoint, ...inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;

@@ -9,15 +9,19 @@ const ENV = { AZURE_CLIENT_ID: '11111111-aaaa-4bbb-8ccc-000000000001', AZURE_TEN
 const read = (inputs: Record<string, string>) => (name: InputName) => (inputs[name] ?? '').trim();
 
 describe('inputs: valid', () => {
-  it('reads a minimal set step with the AZURE_* fallbacks', () => {
+  it('reads a minimal step with the AZURE_* fallbacks; the default operation adds and never removes', () => {
     const s = readSettings(read(BASE), ENV);
     assert.deepEqual(s.signIn, { kind: 'oidc', clientId: ENV.AZURE_CLIENT_ID, tenantId: ENV.AZURE_TENANT_ID, audience: 'api://AzureADTokenExchange' });
     assert.deepEqual(s.targets, [{ subscriptionId: ENV.AZURE_SUBSCRIPTION_ID, resourceGroup: 'rg-prod', name: 'vmss-web' }]);
-    assert.equal(s.operation, 'set');
+    assert.equal(s.operation, 'assign');
     assert.equal(s.system, true);
     assert.equal(s.dryRun, false);
-    assert.equal(s.cloud.resourceManager, 'https://management.azure.com');
-    assert.equal(s.cloud.customAuthority, false);
+    assert.deepEqual(s.cloud, { kind: 'builtin', name: 'AzureCloud' });
+  });
+
+  it('never takes endpoints from environment variables an earlier step could have set', () => {
+    const s = readSettings(read(BASE), { ...ENV, AZURE_RESOURCE_MANAGER_ENDPOINT: 'https://attacker.example', AZURE_AUTHORITY_HOST: 'https://attacker.example' });
+    assert.deepEqual(s.cloud, { kind: 'builtin', name: 'AzureCloud' });
   });
 
   it('accepts every spelling of the combined type ARM accepts', () => {
@@ -37,7 +41,7 @@ describe('inputs: valid', () => {
 
   it('takes the subscription from vmss-id, over the AZURE_SUBSCRIPTION_ID variable', () => {
     const vmssId = '/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web';
-    const s = readSettings(read({ 'vmss-id': vmssId, 'identity-type': 'None' }), ENV);
+    const s = readSettings(read({ 'vmss-id': vmssId, operation: 'set', 'identity-type': 'None' }), ENV);
     assert.deepEqual(s.targets, [{ subscriptionId: '11111111-2222-4333-8444-555555555555', resourceGroup: 'rg', name: 'web' }]);
   });
 
@@ -46,12 +50,17 @@ describe('inputs: valid', () => {
     assert.deepEqual(s.signIn, { kind: 'azure-cli' });
   });
 
-  it('points at a custom cloud and turns off instance discovery there', () => {
-    const s = readSettings(read({ ...BASE, environment: 'azureusgovernment', 'resource-manager-endpoint': 'https://arm.local/', 'authority-host': 'https://login.local' }), ENV);
-    assert.equal(s.cloud.name, 'AzureUSGovernment');
-    assert.equal(s.cloud.resourceManager, 'https://arm.local');
-    assert.equal(s.cloud.scope, 'https://management.usgovcloudapi.net/.default');
-    assert.equal(s.cloud.customAuthority, true);
+  it('treats a custom resource-manager-endpoint as a custom cloud, whose audience comes from its metadata', () => {
+    const s = readSettings(read({ ...BASE, 'resource-manager-endpoint': 'https://arm.local/', 'authority-host': 'https://login.local' }), ENV);
+    assert.deepEqual(s.cloud, { kind: 'custom', resourceManager: 'https://arm.local', authorityHost: 'https://login.local' });
+    // A login endpoint outside Microsoft's clouds gets a GitHub token meant for it alone.
+    assert.equal(s.signIn.kind === 'oidc' && s.signIn.audience, 'https://login.local');
+  });
+
+  it("recognises a built-in cloud's own endpoint and picks its GitHub audience", () => {
+    const s = readSettings(read({ ...BASE, 'resource-manager-endpoint': 'https://management.usgovcloudapi.net/' }), ENV);
+    assert.deepEqual(s.cloud, { kind: 'builtin', name: 'AzureUSGovernment' });
+    assert.equal(s.signIn.kind === 'oidc' && s.signIn.audience, 'api://AzureADTokenExchangeUSGov');
   });
 
   it('reads assign/remove with and without identity-type', () => {
@@ -83,5 +92,19 @@ describe(`inputs: ${INVALID.length} invalid inputs, each with its own error`, ()
       return '';
     });
     assert.equal(new Set(messages).size, INVALID.length);
+  });
+});
+
+describe('inputs: echoed values', () => {
+  it('cuts a 100 KB value short in the error and never lets it start a workflow command', () => {
+    const huge = `${'v'.repeat(100_000)}\n::error::x`;
+    for (const inputs of [{ ...BASE, 'vmss-name': huge }, { ...BASE, 'resource-group': 'v'.repeat(100_000) }, { ...BASE, operation: huge.replace('\n', ' ') }]) {
+      assert.throws(() => readSettings(read(inputs), ENV), (e: unknown) => {
+        assert.ok(e instanceof InputError);
+        assert.ok(e.message.length < 600, `message of ${e.message.length} characters`);
+        assert.ok(!e.message.split('\n').some((line) => line.startsWith('::')), e.message);
+        return true;
+      });
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Small pure pieces whose numbers matter: poll budget, backoff, assignment names.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffMs } from '../../src/apply.ts';
+import { backoffMs, retryAfterMs } from '../../src/backoff.ts';
 import { assignmentName } from '../../src/azure/roles.ts';
 import { MAX_POLLS_PER_SECOND, pollIntervalMs } from '../../src/azure/scale-sets.ts';
 
@@ -15,14 +15,26 @@ describe('timing', () => {
 
   it('backs off 1 s, 2 s, 4 s … up to 30 s with jitter, and obeys Retry-After', () => {
     for (let attempt = 0; attempt < 10; attempt++) {
-      const cap = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
+      const cap = Math.min(30_000, 1000 * 2 ** attempt);
       for (let i = 0; i < 20; i++) {
         const ms = backoffMs(attempt);
         assert.ok(ms >= cap / 2 && ms <= cap, `attempt ${attempt}: ${ms}`);
       }
     }
-    const throttled = { response: { headers: { get: (n: string) => (n === 'retry-after' ? '7' : undefined) } } };
-    assert.equal(backoffMs(0, throttled), 7000);
+    const headers = (h: Record<string, string>) => ({ get: (n: string) => h[n] });
+    assert.equal(backoffMs(0, headers({ 'retry-after': '7' })), 7000);
+  });
+
+  it('reads Retry-After in seconds, in milliseconds and as an HTTP date', () => {
+    const headers = (h: Record<string, string>) => ({ get: (n: string) => h[n] });
+    const now = Date.parse('2026-11-27T12:00:00Z');
+    assert.equal(retryAfterMs(headers({ 'retry-after': '3' }), now), 3000);
+    assert.equal(retryAfterMs(headers({ 'retry-after-ms': '250' }), now), 250);
+    assert.equal(retryAfterMs(headers({ 'x-ms-retry-after-ms': '1500', 'retry-after': '9' }), now), 1500);
+    assert.equal(retryAfterMs(headers({ 'retry-after': 'Fri, 27 Nov 2026 12:00:05 GMT' }), now), 5000);
+    assert.equal(retryAfterMs(headers({ 'retry-after': 'Fri, 27 Nov 2026 11:00:00 GMT' }), now), 0);
+    assert.equal(retryAfterMs(headers({ 'retry-after': 'soon' }), now), undefined);
+    assert.equal(retryAfterMs(headers({}), now), undefined);
   });
 });
 

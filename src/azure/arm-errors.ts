@@ -1,66 +1,104 @@
-// ARM failures → what happened, why, and what to do, in one or two lines.
-import type { ScaleSetRef } from '../resource-id.ts';
+// Reading ARM's failures, whatever shape they arrive in: ARM's `{error: {code, message,
+// details}}` envelope, a bare error object, an empty body, an HTML page from a gateway, or no
+// answer at all (a dropped connection).
+import type { PathUncheckedResponse } from '@azure-rest/core-client';
+import { headersOf, type HeaderSource } from '../backoff.ts';
+import { clip } from '../text.ts';
+
+export interface ArmErrorDetail {
+  code?: string;
+  target?: string;
+  message?: string;
+}
 
 export interface ArmFailure {
   statusCode?: number;
   code?: string;
   message: string;
+  details: ArmErrorDetail[];
+  /** No HTTP answer: the connection failed, dropped or timed out. */
+  network: boolean;
+  headers?: HeaderSource;
 }
 
-export function armFailure(error: unknown): ArmFailure {
-  const e = error as { statusCode?: number; code?: string; message?: string; details?: { error?: { code?: string; message?: string } } };
-  const code = e.details?.error?.code ?? e.code;
-  return {
-    ...(typeof e.statusCode === 'number' ? { statusCode: e.statusCode } : {}),
-    ...(code ? { code } : {}),
-    message: e.details?.error?.message ?? e.message ?? String(error),
-  };
-}
+/** An ARM answer with a status the caller did not expect. */
+export class ArmRequestError extends Error {
+  readonly failure: ArmFailure;
 
-const ROLE_FOR_ACTION: [RegExp, string][] = [
-  [/userAssignedIdentities\/(\*\/)?assign\/action/i, "'Managed Identity Operator' on the user-assigned identity (or its resource group)"],
-  [/virtualMachineScaleSets\/read/i, "'Reader' (or 'Virtual Machine Contributor') on the scale set or its resource group"],
-  [/virtualMachineScaleSets\//i, "'Virtual Machine Contributor' on the scale set or its resource group"],
-  [/roleAssignments\/write/i, "'Role Based Access Control Administrator' (or 'User Access Administrator') on the scope"],
-  [/roleDefinitions\/read/i, "'Reader' on the scope"],
-];
-
-function roleFor(action: string): string {
-  return ROLE_FOR_ACTION.find(([re]) => re.test(action))?.[1] ?? 'a role that grants it';
-}
-
-export function describeArmError(error: unknown, ref: ScaleSetRef, signedInAs: string): string {
-  const f = armFailure(error);
-  const where = `scale set '${ref.name}' in resource group '${ref.resourceGroup}' (subscription ${ref.subscriptionId})`;
-  switch (f.code) {
-    case 'AuthorizationFailed': {
-      const action = /perform action '([^']+)'/.exec(f.message)?.[1] ?? 'the operation';
-      const scope = /over scope '([^']+)'/.exec(f.message)?.[1] ?? where;
-      return `Permission denied: ${signedInAs} may not perform '${action}' on '${scope}' (AuthorizationFailed). Grant it ${roleFor(action)}; new role assignments can take a few minutes to apply.`;
-    }
-    case 'LinkedAuthorizationFailed': {
-      const actions = [...f.message.matchAll(/action '([^']+)'/g)].map((m) => m[1] ?? '');
-      const action = actions[actions.length - 1] ?? 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action';
-      const scope = /linked scope\(s\) '([^']+)'/.exec(f.message)?.[1] ?? 'the user-assigned identity';
-      return `Permission denied: ${signedInAs} may update the scale set but may not perform '${action}' on '${scope}' (LinkedAuthorizationFailed). Grant it ${roleFor(action)}.`;
-    }
-    case 'ResourceGroupNotFound':
-      return `Resource group '${ref.resourceGroup}' was not found in subscription ${ref.subscriptionId} (ResourceGroupNotFound). Check resource-group and subscription-id.`;
-    case 'ResourceNotFound':
-      return `The ${where} was not found (ResourceNotFound). Check vmss-name (or vmss-id) and subscription-id; create the scale set before this step.`;
-    case 'SubscriptionNotFound':
-      return `Subscription ${ref.subscriptionId} was not found or the signed-in identity has no access to it (SubscriptionNotFound). Check subscription-id.`;
-    case 'FailedIdentityOperation': {
-      const missing = /Resource '([^']+)' was not found/.exec(f.message)?.[1];
-      return `A user-assigned identity does not exist${missing ? `: ${missing}` : ''} (FailedIdentityOperation). Check user-assigned-ids; create the identity first (az identity create).`;
-    }
-    case 'InvalidAuthenticationToken':
-    case 'ExpiredAuthenticationToken':
-    case 'InvalidAuthenticationTokenAudience':
-    case 'InvalidAuthenticationTokenTenant':
-    case 'AuthenticationFailed':
-      return `Azure Resource Manager rejected the access token (${f.code}): ${f.message} Check tenant-id and environment match the subscription's tenant.`;
+  constructor(failure: ArmFailure) {
+    super(failure.message);
+    this.name = 'ArmRequestError';
+    this.failure = failure;
   }
-  const code = f.code ? ` (${f.code}${f.statusCode ? `, HTTP ${f.statusCode}` : ''})` : f.statusCode ? ` (HTTP ${f.statusCode})` : '';
-  return `Azure rejected the request for ${where}${code}: ${f.message}`;
+}
+
+interface ErrorBody {
+  code?: unknown;
+  message?: unknown;
+  details?: unknown;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? clip(v, 1000) : undefined);
+
+function detailsOf(value: unknown): ArmErrorDetail[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((d: ErrorBody & { target?: unknown }) => {
+    const code = str(d?.code);
+    const target = str(d?.target);
+    const message = str(d?.message);
+    return { ...(code ? { code } : {}), ...(target ? { target } : {}), ...(message ? { message } : {}) };
+  });
+}
+
+/** What a response body says about the failure, whatever the body is. */
+export function failureFromBody(status: number | undefined, body: unknown, headers?: HeaderSource): ArmFailure {
+  let parsed = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = body.trim() ? JSON.parse(body) : undefined;
+    } catch {
+      parsed = body;
+    }
+  }
+  const base = { ...(status !== undefined ? { statusCode: status } : {}), network: false, ...(headers ? { headers } : {}) };
+  if (parsed && typeof parsed === 'object') {
+    const e = ((parsed as { error?: ErrorBody }).error ?? parsed) as ErrorBody;
+    const code = str(e.code);
+    const message = clip(str(e.message) ?? `HTTP ${status ?? '?'} with no error message`, 1000);
+    return { ...base, ...(code ? { code } : {}), message, details: detailsOf(e.details) };
+  }
+  if (typeof parsed === 'string' && parsed.trim()) {
+    const title = /<title>([^<]*)<\/title>/i.exec(parsed)?.[1]?.trim();
+    const html = /^\s*</.test(parsed);
+    const message = html ? `an HTML page${title ? ` (${clip(title, 100)})` : ''} instead of an ARM error` : clip(parsed.trim(), 200);
+    return { ...base, message: `HTTP ${status ?? '?'}: ${message}`, details: [] };
+  }
+  return { ...base, message: `HTTP ${status ?? '?'} with an empty body`, details: [] };
+}
+
+export function failureFromResponse(response: PathUncheckedResponse): ArmFailure {
+  return failureFromBody(Number(response.status), response.body, headersOf(response));
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR']);
+
+/** Any error from the ARM layer → one shape. */
+export function armFailure(error: unknown): ArmFailure {
+  if (error instanceof ArmRequestError) return error.failure;
+  const e = error as { statusCode?: number; code?: string; message?: string; response?: { bodyAsText?: string; status?: number } } | undefined;
+  if (typeof e?.statusCode === 'number') {
+    const fromBody = failureFromBody(e.statusCode, e.response?.bodyAsText, headersOf(error));
+    return { ...fromBody, ...(fromBody.code ?? e.code ? { code: fromBody.code ?? e.code } : {}) };
+  }
+  const message = clip(e?.message ?? String(error), 300);
+  const network = NETWORK_CODES.has(e?.code ?? '') || /socket hang up|ECONNRESET|ECONNREFUSED|network|connection/i.test(message);
+  return { ...(e?.code ? { code: e.code } : {}), message, details: [], network };
+}
+
+/** ARM's details in one line: which throttling quota, which identity, which policy. */
+export function describeDetails(details: ArmErrorDetail[]): string {
+  return details
+    .map((d) => [d.code, d.target, d.message].filter(Boolean).map((s) => clip(s as string, 200)).join(' '))
+    .filter(Boolean)
+    .join('; ');
 }

@@ -1,17 +1,21 @@
 // Role assignments for the new principals, through ARM's Microsoft.Authorization API with the
-// Azure SDK's REST client (its pipeline: bearer token, retries, throttling).
+// Azure SDK's REST client (its pipeline: bearer token, retries for reads, user agent).
 // No Azure SDK package wraps role assignments for modern ESM, hence these few calls by hand.
 import { createHash } from 'node:crypto';
 import * as core from '@actions/core';
-import { getClient, type Client } from '@azure-rest/core-client';
+import { getClient, type Client, type PathUncheckedResponse } from '@azure-rest/core-client';
 import type { TokenCredential } from '@azure/identity';
-import type { Cloud } from '../cloud.ts';
+import { sleep } from '../abort.ts';
+import { backoffMs, headersOf } from '../backoff.ts';
 import { ActionError } from '../errors.ts';
 import { isGuid } from '../resource-id.ts';
-import { sleep } from '../sleep.ts';
-import { USER_AGENT } from './scale-sets.ts';
+import { q } from '../text.ts';
+import { armFailure, describeDetails, failureFromResponse, type ArmFailure } from './arm-errors.ts';
+import { clientOptions, type Endpoint } from './client.ts';
 
 const API = { 'api-version': '2022-04-01' };
+/** Throttling, busy and lost answers: retried with backoff, within the run's deadline. */
+const MAX_TRANSIENT_RETRIES = 8;
 
 export interface GrantedRole {
   role: string;
@@ -22,10 +26,6 @@ export interface GrantedRole {
   created: boolean;
 }
 
-interface ArmError {
-  error?: { code?: string; message?: string };
-}
-
 /** The same scope, role and principal always give the same assignment name, so a rerun is a no-op. */
 export function assignmentName(scope: string, roleDefinitionId: string, principalId: string): string {
   const h = createHash('sha256').update(`${scope.toLowerCase()}|${roleDefinitionId.toLowerCase()}|${principalId.toLowerCase()}`).digest('hex');
@@ -33,15 +33,32 @@ export function assignmentName(scope: string, roleDefinitionId: string, principa
 }
 
 export class RoleAssignments {
-  private readonly client: Client;
+  private readonly reads: Client;
+  private readonly writes: Client;
   private readonly definitions = new Map<string, Promise<string>>();
 
-  constructor(credential: TokenCredential, cloud: Cloud) {
-    this.client = getClient(cloud.resourceManager, credential, {
-      credentials: { scopes: [cloud.scope] },
-      userAgentOptions: { userAgentPrefix: USER_AGENT },
-      retryOptions: { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 16000 },
-    });
+  constructor(credential: TokenCredential, cloud: Endpoint) {
+    this.reads = getClient(cloud.resourceManager, credential, clientOptions(cloud, 'read'));
+    this.writes = getClient(cloud.resourceManager, credential, clientOptions(cloud, 'write'));
+  }
+
+  /** Sends a request, waiting out throttling (429 with or without Retry-After) and busy answers. */
+  private async send(what: string, signal: AbortSignal, request: () => PromiseLike<PathUncheckedResponse>): Promise<PathUncheckedResponse> {
+    for (let attempt = 0; ; attempt++) {
+      let response: PathUncheckedResponse;
+      try {
+        response = await request();
+      } catch (error) {
+        if (signal.aborted || !armFailure(error).network || attempt >= MAX_TRANSIENT_RETRIES) throw error;
+        await sleep(backoffMs(attempt), signal);
+        continue;
+      }
+      const status = Number(response.status);
+      if (!(status === 429 || status === 503 || status === 502 || status === 504) || attempt >= MAX_TRANSIENT_RETRIES) return response;
+      const wait = backoffMs(attempt, headersOf(response));
+      core.info(`Azure RBAC answered ${status} to ${what}; trying again in ${(wait / 1000).toFixed(1)} s.`);
+      await sleep(wait, signal);
+    }
   }
 
   /** The role definition id for a name, GUID or id; one lookup per distinct name and subscription. */
@@ -53,20 +70,22 @@ export class RoleAssignments {
     let found = this.definitions.get(key);
     if (!found) {
       found = this.lookup(role, scope, signal);
+      found.catch(() => this.definitions.delete(key));
       this.definitions.set(key, found);
     }
     return found;
   }
 
   private async lookup(role: string, scope: string, signal: AbortSignal): Promise<string> {
-    const res = await this.client.pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleDefinitions`).get({
+    const what = `look up role ${q(role)} at ${q(scope)}`;
+    const res = await this.send(what, signal, () => this.reads.pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleDefinitions`).get({
       queryParameters: { ...API, $filter: `roleName eq '${role.replace(/'/g, "''")}'` },
       abortSignal: signal,
-    });
-    if (res.status !== '200') throw armError(res.body as ArmError, Number(res.status), `look up role '${role}' at '${scope}'`);
-    const match = ((res.body as { value?: { id?: string }[] }).value ?? [])[0]?.id;
+    }));
+    if (res.status !== '200') throw roleError(failureFromResponse(res), what);
+    const match = ((res.body as { value?: { id?: string }[] } | undefined)?.value ?? [])[0]?.id;
     if (!match) {
-      throw new ActionError(`Role '${role}' does not exist at scope '${scope}'. Use a built-in role name exactly as Azure spells it (for example 'Storage Blob Data Reader'), a custom role's name, or a role definition id.`);
+      throw new ActionError(`Role ${q(role)} does not exist at scope ${q(scope)}. Use a built-in role name exactly as Azure spells it (for example 'Storage Blob Data Reader'), a custom role's name, or a role definition id.`);
     }
     return match;
   }
@@ -74,49 +93,62 @@ export class RoleAssignments {
   /** Grants the role, waiting out Entra's replication delay for a brand-new principal (PrincipalNotFound). */
   async grant(role: string, scope: string, principalId: string, signal: AbortSignal): Promise<GrantedRole> {
     const roleDefinitionId = await this.resolve(role, scope, signal);
-    const name = assignmentName(scope, roleDefinitionId, principalId);
-    const id = `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
+    const id = `${scope}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(scope, roleDefinitionId, principalId)}`;
+    const what = `grant ${q(role)} at ${q(scope)} to ${principalId}`;
     // A rerun finds its own assignment by name and writes nothing.
-    const current = await this.client.pathUnchecked(id).get({ queryParameters: API, abortSignal: signal });
-    if (current.status === '200') return { role, scope, principalId, id, created: false };
+    if (await this.exists(id, what, signal)) return { role, scope, principalId, id, created: false };
     for (let attempt = 0; ; attempt++) {
-      const res = await this.client.pathUnchecked(id).put({
-        queryParameters: API,
-        // principalType skips the directory lookup that fails for principals Entra has not replicated yet.
-        body: { properties: { roleDefinitionId, principalId, principalType: 'ServicePrincipal' } },
-        abortSignal: signal,
-      });
+      let res: PathUncheckedResponse;
+      try {
+        res = await this.send(what, signal, () => this.writes.pathUnchecked(id).put({
+          queryParameters: API,
+          // principalType skips the directory lookup that fails for principals Entra has not replicated yet.
+          body: { properties: { roleDefinitionId, principalId, principalType: 'ServicePrincipal' } },
+          abortSignal: signal,
+        }));
+      } catch (error) {
+        // The answer was lost: the deterministic name tells whether the PUT landed.
+        if (!signal.aborted && armFailure(error).network && await this.exists(id, what, signal)) return { role, scope, principalId, id, created: true };
+        throw error;
+      }
       const status = Number(res.status);
       if (status === 200 || status === 201) return { role, scope, principalId, id, created: true };
-      const code = (res.body as ArmError).error?.code;
-      if (code === 'RoleAssignmentExists') return { role, scope, principalId, id: await this.existing(scope, roleDefinitionId, principalId, signal) ?? id, created: false };
-      if (code === 'PrincipalNotFound') {
+      const failure = failureFromResponse(res);
+      if (failure.code === 'RoleAssignmentExists') return { role, scope, principalId, id: await this.existing(scope, roleDefinitionId, principalId, signal) ?? id, created: false };
+      if (failure.code === 'PrincipalNotFound') {
         const wait = Math.min(30_000, 2000 * 2 ** Math.min(attempt, 4));
-        core.info(`Principal ${principalId} is not visible to Azure RBAC yet (Entra replication); granting '${role}' again in ${wait / 1000} s.`);
+        core.info(`Principal ${principalId} is not visible to Azure RBAC yet (Entra replication); granting ${q(role)} again in ${wait / 1000} s.`);
         await sleep(wait, signal);
         continue;
       }
-      throw armError(res.body as ArmError, status, `grant '${role}' at '${scope}' to ${principalId}`);
+      throw roleError(failure, what);
     }
   }
 
+  private async exists(id: string, what: string, signal: AbortSignal): Promise<boolean> {
+    const res = await this.send(what, signal, () => this.reads.pathUnchecked(id).get({ queryParameters: API, abortSignal: signal }));
+    if (res.status === '200') return true;
+    if (res.status === '404') return false;
+    throw roleError(failureFromResponse(res), what);
+  }
+
   private async existing(scope: string, roleDefinitionId: string, principalId: string, signal: AbortSignal): Promise<string | undefined> {
-    const res = await this.client.pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments`).get({
+    const res = await this.send('list role assignments', signal, () => this.reads.pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments`).get({
       queryParameters: { ...API, $filter: `principalId eq '${principalId}'` },
       abortSignal: signal,
-    });
+    }));
+    if (res.status !== '200') return undefined;
     const guid = roleDefinitionId.split('/').pop()?.toLowerCase();
-    const list = (res.body as { value?: { id: string; properties: { roleDefinitionId: string; scope: string } }[] }).value ?? [];
-    return list.find((a) => a.properties.roleDefinitionId.split('/').pop()?.toLowerCase() === guid && a.properties.scope.toLowerCase() === scope.toLowerCase())?.id;
+    const list = (res.body as { value?: { id?: string; properties?: { roleDefinitionId?: string; scope?: string } }[] } | undefined)?.value ?? [];
+    return list.find((a) => a.properties?.roleDefinitionId?.split('/').pop()?.toLowerCase() === guid && a.properties?.scope?.toLowerCase() === scope.toLowerCase())?.id;
   }
 }
 
-function armError(body: ArmError, status: number, what: string): Error {
-  const code = body.error?.code ?? `HTTP ${status}`;
-  const message = body.error?.message ?? '';
-  if (code === 'AuthorizationFailed') {
-    const scope = /over scope '([^']+)'/.exec(message)?.[1] ?? 'the scope';
-    return new ActionError(`Permission denied: could not ${what} (AuthorizationFailed): the signed-in identity may not write role assignments on '${scope}'. Grant it 'Role Based Access Control Administrator' (or 'User Access Administrator' or 'Owner') there.`);
+function roleError(f: ArmFailure, what: string): Error {
+  if (f.code === 'AuthorizationFailed') {
+    const scope = /over scope '([^']+)'/.exec(f.message)?.[1] ?? 'the scope';
+    return new ActionError(`Permission denied: could not ${what} (AuthorizationFailed): the signed-in identity may not write role assignments on ${q(scope)}. Grant it 'Role Based Access Control Administrator' (or 'User Access Administrator' or 'Owner') there.`);
   }
-  return new ActionError(`Could not ${what} (${code}): ${message}`);
+  const details = describeDetails(f.details);
+  return new ActionError(`Could not ${what} (${f.code ?? `HTTP ${f.statusCode ?? '?'}`}): ${f.message}${details ? ` Details: ${details}` : ''}`);
 }

@@ -1,18 +1,20 @@
 // Reading and updating a scale set through ARM with the Azure SDK: the Compute client's
-// context (pipeline with bearer token, retries, throttling, user agent) and core-lro's poller
-// for the long-running operation (which honours Retry-After). Only the two Compute calls the
-// action needs are made here: ComputeManagementClient would bundle all of Compute's ~900 KB.
+// context (pipeline with bearer token, retries for reads, user agent) and core-lro's poller
+// for the long-running operation. Only the Compute calls the action needs are made here:
+// ComputeManagementClient would bundle all of Compute's ~900 KB.
 import { createComputeManagement, type ComputeManagementContext } from '@azure/arm-compute/api';
-import { createRestError, type PathUncheckedResponse } from '@azure-rest/core-client';
+import type { PathUncheckedResponse } from '@azure-rest/core-client';
 import { createHttpPoller, type OperationResponse } from '@azure/core-lro';
 import type { TokenCredential } from '@azure/identity';
-import type { Cloud } from '../cloud.ts';
+import { sleep } from '../abort.ts';
+import { backoffMs, headersOf, retryAfterMs } from '../backoff.ts';
 import { fromArm, type ArmIdentity, type ScaleSetIdentity } from '../identity.ts';
 import type { IdentityPatch } from '../plan.ts';
-import { scaleSetId, type ScaleSetRef } from '../resource-id.ts';
-import { sleep } from '../sleep.ts';
+import { scaleSetId } from '../resource-id.ts';
+import type { ScaleSetRef } from '../settings.ts';
+import { armFailure, ArmRequestError, failureFromBody, failureFromResponse, type ArmErrorDetail } from './arm-errors.ts';
+import { clientOptions, type Endpoint } from './client.ts';
 
-export const USER_AGENT = 'vmss-identity-action/1.0';
 /** The Compute API version of the recorded traffic; identity PATCH and If-Match work the same in every version since 2023-09-01. */
 export const COMPUTE_API_VERSION = '2024-11-01';
 /** How often to ask whether Azure has finished when it gives no Retry-After (the SDK's default is 2 s). */
@@ -45,6 +47,23 @@ export interface UpdateHooks {
   signal: AbortSignal;
   /** Called once Azure accepted the write, with the URL to follow the operation at. */
   onAccepted?: (operationUrl: string | undefined) => void;
+  /** Called when a status poll could not be answered and is tried again. */
+  onPollTrouble?: (reason: string, waitMs: number) => void;
+}
+
+/** Azure accepted the write and then reported the operation as Failed or Canceled. */
+export class OperationFailedError extends Error {
+  readonly status: string;
+  readonly code?: string;
+  readonly details: ArmErrorDetail[];
+
+  constructor(status: string, failure: { code?: string; message: string; details: ArmErrorDetail[] }) {
+    super(failure.message);
+    this.name = 'OperationFailedError';
+    this.status = status;
+    if (failure.code) this.code = failure.code;
+    this.details = failure.details;
+  }
 }
 
 /** The parts of ARM's scale set JSON the action reads. */
@@ -78,7 +97,7 @@ function toState(ref: ScaleSetRef, vmss: ArmScaleSet): ScaleSetState {
 }
 
 function expect(response: PathUncheckedResponse, statuses: string[]): PathUncheckedResponse {
-  if (!statuses.includes(response.status)) throw createRestError(response);
+  if (!statuses.includes(response.status)) throw new ArmRequestError(failureFromResponse(response));
   return response;
 }
 
@@ -86,38 +105,43 @@ function lroResponse(response: PathUncheckedResponse): OperationResponse<PathUnc
   return { flatResponse: response, rawResponse: { ...response, statusCode: Number(response.status), body: response.body } };
 }
 
+/**
+ * A status poll that failed without telling us anything about the operation itself (an access
+ * token that expired on its way is renewed by the pipeline on the next try).
+ */
+function isTransient(error: unknown): boolean {
+  const f = armFailure(error);
+  return f.network || f.statusCode === 408 || f.statusCode === 429 || (f.statusCode !== undefined && f.statusCode >= 500) || f.code === 'ExpiredAuthenticationToken';
+}
+
 export class ScaleSets {
   private readonly contexts = new Map<string, ComputeManagementContext>();
   private readonly credential: TokenCredential;
-  private readonly cloud: Cloud;
+  private readonly cloud: Endpoint;
   private readonly pollMs: number;
 
-  constructor(credential: TokenCredential, cloud: Cloud, pollMs = POLL_INTERVAL_MS) {
+  constructor(credential: TokenCredential, cloud: Endpoint, pollMs = POLL_INTERVAL_MS) {
     this.credential = credential;
     this.cloud = cloud;
     this.pollMs = pollMs;
   }
 
-  private context(subscriptionId: string): ComputeManagementContext {
-    let context = this.contexts.get(subscriptionId.toLowerCase());
+  private context(subscriptionId: string, purpose: 'read' | 'write'): ComputeManagementContext {
+    const key = `${purpose}|${subscriptionId.toLowerCase()}`;
+    let context = this.contexts.get(key);
     if (!context) {
-      context = createComputeManagement(this.credential, subscriptionId, {
-        endpoint: this.cloud.resourceManager,
-        credentials: { scopes: [this.cloud.scope] },
-        userAgentOptions: { userAgentPrefix: USER_AGENT },
-        retryOptions: { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 16000 },
-      });
-      this.contexts.set(subscriptionId.toLowerCase(), context);
+      context = createComputeManagement(this.credential, subscriptionId, clientOptions(this.cloud, purpose));
+      this.contexts.set(key, context);
     }
     return context;
   }
 
-  private resource(ref: ScaleSetRef, suffix = '', ...params: string[]) {
-    return this.context(ref.subscriptionId).path(`${VMSS_PATH}${suffix}`, ref.subscriptionId, ref.resourceGroup, ref.name, ...params);
+  private resource(ref: ScaleSetRef, purpose: 'read' | 'write', suffix = '', ...params: string[]) {
+    return this.context(ref.subscriptionId, purpose).path(`${VMSS_PATH}${suffix}`, ref.subscriptionId, ref.resourceGroup, ref.name, ...params);
   }
 
   async read(ref: ScaleSetRef, signal: AbortSignal): Promise<ScaleSetState> {
-    const response = expect(await this.resource(ref).get({ queryParameters: API, abortSignal: signal }), ['200']);
+    const response = expect(await this.resource(ref, 'read').get({ queryParameters: API, abortSignal: signal }), ['200']);
     return toState(ref, response.body as ArmScaleSet);
   }
 
@@ -125,48 +149,63 @@ export class ScaleSets {
    * Follows a long-running operation to its end with core-lro's poller, polling at a fixed rate
    * (one interval between the starts of two polls, so round trips do not add up into drift) and
    * not at once: Compute has only just accepted the write. A Retry-After from Azure wins.
+   * The write is in once accepted: a poll that fails for want of an answer (dropped connection,
+   * 5xx, 429) only delays the news and is tried again until the run's deadline.
    */
-  private async follow(ref: ScaleSetRef, start: () => Promise<PathUncheckedResponse>, signal: AbortSignal): Promise<unknown> {
-    const context = this.context(ref.subscriptionId);
-    let retryAfterMs: number | undefined;
-    const noteRetryAfter = (response: PathUncheckedResponse) => {
-      const seconds = Number(response.headers['retry-after']);
-      retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+  private async follow(ref: ScaleSetRef, start: () => Promise<PathUncheckedResponse>, hooks: UpdateHooks): Promise<unknown> {
+    const { signal } = hooks;
+    const context = this.context(ref.subscriptionId, 'read');
+    let askedMs: number | undefined;
+    const seen: { last?: PathUncheckedResponse } = {};
+    const note = (response: PathUncheckedResponse) => {
+      askedMs = retryAfterMs(headersOf(response));
+      seen.last = response;
       return response;
     };
-    // core-lro treats any failed poll as the operation failing. The write is in, though: a
-    // throttled status poll (429 without Retry-After, which the SDK does not retry) only delays
-    // the answer, so it is waited out here.
-    const getStatus = async (path: string, abortSignal: AbortSignal): Promise<PathUncheckedResponse> => {
-      for (let throttled = 1; ; throttled++) {
-        const response = noteRetryAfter(await context.pathUnchecked(path).get({ abortSignal }));
-        if (response.status !== '429') return expect(response, ['200', '201', '202', '204']);
-        await sleep(retryAfterMs ?? Math.min(30_000, this.pollMs * 2 ** throttled), abortSignal);
+    const getStatus = async (path: string): Promise<PathUncheckedResponse> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const response = note(await context.pathUnchecked(path).get({ abortSignal: signal }));
+          return expect(response, ['200', '201', '202', '204']);
+        } catch (error) {
+          if (signal.aborted || !isTransient(error)) throw error;
+          const wait = backoffMs(attempt, armFailure(error).headers, 30_000, this.pollMs);
+          hooks.onPollTrouble?.(armFailure(error).message, wait);
+          await sleep(wait, signal);
+        }
       }
     };
     const poller = createHttpPoller<unknown, never>({
-      sendInitialRequest: async () => lroResponse(noteRetryAfter(await start())),
-      sendPollRequest: async (path) => lroResponse(await getStatus(path, signal)),
+      sendInitialRequest: async () => lroResponse(note(await start())),
+      sendPollRequest: async (path) => lroResponse(await getStatus(path)),
     }, {
       intervalInMs: this.pollMs,
       resourceLocationConfig: 'location',
+      resolveOnUnsuccessful: true,
       processResult: async (result) => (result as PathUncheckedResponse).body,
     });
     await poller.submitted();
-    let next = Date.now() + (retryAfterMs ?? this.pollMs);
+    let next = Date.now() + (askedMs ?? this.pollMs);
     while (!poller.isDone) {
       await sleep(Math.max(0, next - Date.now()), signal);
       const sentAt = Date.now();
       await poller.poll({ abortSignal: signal });
-      next = retryAfterMs !== undefined ? Date.now() + retryAfterMs : sentAt + this.pollMs;
+      next = askedMs !== undefined ? Date.now() + askedMs : sentAt + this.pollMs;
+    }
+    const status = (poller.operationState as { status?: string } | undefined)?.status ?? 'failed';
+    if (status !== 'succeeded') {
+      const final = seen.last;
+      const body = (final?.body ?? {}) as { status?: string; error?: unknown };
+      const failure = failureFromBody(Number(final?.status ?? 200), { error: body.error ?? { message: `The operation ended ${body.status ?? status} without an error.` } });
+      throw new OperationFailedError(body.status ?? status, failure);
     }
     return poller.pollUntilDone({ abortSignal: signal });
   }
 
-  /** PATCHes the identity with If-Match and waits for Azure to finish; returns the state Azure reports afterwards. */
+  /** PATCHes the identity with If-Match (sent once: no automatic retries) and waits for Azure to finish. */
   async update(ref: ScaleSetRef, patch: IdentityPatch, etag: string | undefined, hooks: UpdateHooks): Promise<ScaleSetState> {
     const final = await this.follow(ref, async () => {
-      const response = expect(await this.resource(ref).patch({
+      const response = expect(await this.resource(ref, 'write').patch({
         queryParameters: API,
         headers: etag ? { 'if-match': etag } : {},
         body: patch,
@@ -174,13 +213,13 @@ export class ScaleSets {
       }), ['200', '201', '202']);
       hooks.onAccepted?.(response.headers['azure-asyncoperation'] ?? response.headers['location']);
       return response;
-    }, hooks.signal);
+    }, hooks);
     return toState(ref, final as ArmScaleSet);
   }
 
   /** Deletes a scale-set extension and waits for Azure to finish. */
   async removeExtension(ref: ScaleSetRef, name: string, signal: AbortSignal): Promise<void> {
     await this.follow(ref, async () =>
-      expect(await this.resource(ref, '/extensions/{vmssExtensionName}', name).delete({ queryParameters: API, abortSignal: signal }), ['200', '202', '204']), signal);
+      expect(await this.resource(ref, 'write', '/extensions/{vmssExtensionName}', name).delete({ queryParameters: API, abortSignal: signal }), ['200', '202', '204']), { signal });
   }
 }

@@ -1,0 +1,1 @@
+export const id=666;export const ids=[666];export const modules={1666:(e,n,r)=>{r.r(n),r.d(n,{newResult:()=>o,reportedWrite:()=>s});var t=r(9681);function o(e){return{ref:e,id:(0,t.sc)(e),changed:!1,write:"none",legacyExtensions:[],warnings:[],roles:[],removedExtensions:[]}}function s(e){return"sent"===e.write?"unconfirmed":e.write}}};

@@ -1,0 +1,20 @@
+// One place that says how the action talks to ARM: the cloud's endpoint and token scope, the
+// user agent, and the retry policy. Reads retry in the SDK pipeline; writes never do, so the
+// action itself decides what a lost answer means (it reads the scale set again).
+import type { ClientOptions } from '@azure-rest/core-client';
+
+export const USER_AGENT = 'vmss-identity-action/2.0';
+
+export interface Endpoint {
+  resourceManager: string;
+  scope: string;
+}
+
+export function clientOptions(cloud: Endpoint, purpose: 'read' | 'write'): ClientOptions & { endpoint: string } {
+  return {
+    endpoint: cloud.resourceManager,
+    credentials: { scopes: [cloud.scope] },
+    userAgentOptions: { userAgentPrefix: USER_AGENT },
+    retryOptions: purpose === 'read' ? { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 16000 } : { maxRetries: 0 },
+  };
+}
