@@ -3,7 +3,7 @@
 // for Azure, then extensions and roles. A 412 means someone else changed the scale set between
 // our read and our write: read again, plan again, check again.
 import * as core from '@actions/core';
-import { sleep } from './abort.ts';
+import { abortable, sleep } from './abort.ts';
 import { armFailure } from './azure/arm-errors.ts';
 import type { RoleAssignments } from './azure/roles.ts';
 import type { ScaleSets, ScaleSetState } from './azure/scale-sets.ts';
@@ -21,6 +21,8 @@ import { q } from './text.ts';
 export const MAX_REPLANS = 10;
 /** Reads that failed for want of an answer, on top of the SDK's own retries. */
 const MAX_READ_RETRIES = 20;
+/** Writes whose answer was lost (no answer, or a gateway's 502/504), each checked by reading. */
+const MAX_LOST_WRITES = 3;
 const IDLE_STATES = new Set(['succeeded', 'failed', 'canceled']);
 
 export interface ApplyContext {
@@ -72,7 +74,7 @@ async function readWhenIdle(ctx: ApplyContext, ref: ScaleSetRef): Promise<ScaleS
   for (let attempt = 0; ; attempt++) {
     let state: ScaleSetState;
     try {
-      state = await ctx.scaleSets.read(ref, ctx.signal);
+      state = await abortable(ctx.scaleSets.read(ref, ctx.signal), ctx.signal);
     } catch (error) {
       if (!isRetryableRead(error) || attempt >= MAX_READ_RETRIES) throw error;
       const f = armFailure(error);
@@ -132,7 +134,7 @@ export async function prepare(ctx: ApplyContext, r: TargetResult): Promise<void>
   if (p.alreadyAbsent.length) core.info(`${r.ref.name}: not assigned, nothing to remove: ${p.alreadyAbsent.join(', ')}`);
   for (const role of ctx.settings.roleAssignments) {
     try {
-      await ctx.roles.resolve(role.role, role.scope, ctx.signal);
+      await abortable(ctx.roles.resolve(role.role, role.scope, ctx.signal), ctx.signal);
     } catch (error) {
       throw error instanceof ActionError ? new CheckFailed(error.message) : error;
     }
@@ -164,6 +166,7 @@ function warnIrreversible(ctx: ApplyContext, r: TargetResult, p: Plan): void {
 export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<void> {
   let p = r.plan as Plan;
   let replans = 0;
+  let lost = 0;
   for (let attempt = 0; ; attempt++) {
     if (!p.changed || !p.patch || ctx.settings.operation === 'show') return;
     warnIrreversible(ctx, r, p);
@@ -174,7 +177,7 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
     }
     try {
       r.write = 'sent';
-      const final = await ctx.scaleSets.update(r.ref, p.patch, r.etag, {
+      const final = await abortable(ctx.scaleSets.update(r.ref, p.patch, r.etag, {
         signal: ctx.signal,
         onAccepted: (url) => {
           r.write = 'accepted';
@@ -184,14 +187,16 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
           core.info(`${r.ref.name}: Azure accepted the change; waiting for it to finish.`);
         },
         onPollTrouble: (reason, wait) => core.info(`${r.ref.name}: no answer about the operation (${reason}); asking again in ${(wait / 1000).toFixed(1)} s.`),
-      });
+      }), ctx.signal);
       r.write = 'completed';
       r.after = final.identity;
       return;
     } catch (error) {
       if (r.write === 'accepted' || ctx.signal.aborted) throw error;
       const f = armFailure(error);
-      if (f.network) {
+      // No answer, or a gateway's word that the backend did not answer: the write may have landed.
+      if (f.network || f.statusCode === 502 || f.statusCode === 504) {
+        if (++lost > MAX_LOST_WRITES) throw error;
         r.write = 'none';
         core.info(`${r.ref.name}: the answer to the write was lost (${f.message}); reading the scale set to see whether it landed.`);
         const state = await readWhenIdle(ctx, r.ref);
@@ -255,7 +260,7 @@ export async function grantRoles(ctx: ApplyContext, r: TargetResult): Promise<vo
   }
   const principalId = assigneePrincipal(ctx.settings, r.ref, r.after);
   for (const g of requests) {
-    const granted = await ctx.roles.grant(g.role, g.scope, principalId, ctx.signal);
+    const granted = await abortable(ctx.roles.grant(g.role, g.scope, principalId, ctx.signal), ctx.signal);
     core.info(`${r.ref.name}: ${granted.created ? 'granted' : 'already had'} ${q(g.role)} at ${g.scope} (${granted.id}).`);
     r.roles.push(granted);
   }
@@ -270,7 +275,7 @@ export async function removeLegacyExtensions(ctx: ApplyContext, r: TargetResult)
       continue;
     }
     core.info(`${r.ref.name}: removing the retired extension ${name}; waiting for Azure to finish.`);
-    await ctx.scaleSets.removeExtension(r.ref, name, ctx.signal);
+    await abortable(ctx.scaleSets.removeExtension(r.ref, name, ctx.signal), ctx.signal);
     r.removedExtensions.push(name);
   }
   r.legacyExtensions = r.legacyExtensions.filter((n) => !r.removedExtensions.includes(n));

@@ -82,7 +82,8 @@ describe('reliability', { concurrency: 6 }, () => {
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
       assert.equal(run.code, 0, run.stdout);
       const polls = em.log.of('arm.operation').map((e) => e.at);
-      assert.equal(polls.length, 3, `polls at ${polls.map((t) => t - (polls[0] ?? 0)).join(', ')} ms`);
+      // 4.5 s at one poll per 2 s: two or three polls, depending on when the first one lands.
+      assert.ok(polls.length >= 2 && polls.length <= 3, `polls at ${polls.map((t) => t - (polls[0] ?? 0)).join(', ')} ms`);
       for (let i = 1; i < polls.length; i++) assert.ok((polls[i] ?? 0) - (polls[i - 1] ?? 0) >= 1950, 'two seconds apart');
     }));
 

@@ -64,16 +64,16 @@ export function failureFromBody(status: number | undefined, body: unknown, heade
   if (parsed && typeof parsed === 'object') {
     const e = ((parsed as { error?: ErrorBody }).error ?? parsed) as ErrorBody;
     const code = str(e.code);
-    const message = clip(str(e.message) ?? `HTTP ${status ?? '?'} with no error message`, 1000);
+    const message = str(e.message) ?? 'the answer named no error';
     return { ...base, ...(code ? { code } : {}), message, details: detailsOf(e.details) };
   }
   if (typeof parsed === 'string' && parsed.trim()) {
     const title = /<title>([^<]*)<\/title>/i.exec(parsed)?.[1]?.trim();
     const html = /^\s*</.test(parsed);
-    const message = html ? `an HTML page${title ? ` (${clip(title, 100)})` : ''} instead of an ARM error` : clip(parsed.trim(), 200);
-    return { ...base, message: `HTTP ${status ?? '?'}: ${message}`, details: [] };
+    const message = html ? `the answer was an HTML page${title ? ` (${clip(title, 100)})` : ''}, not an ARM error` : clip(parsed.trim(), 200);
+    return { ...base, message, details: [] };
   }
-  return { ...base, message: `HTTP ${status ?? '?'} with an empty body`, details: [] };
+  return { ...base, message: 'the answer had an empty body', details: [] };
 }
 
 export function failureFromResponse(response: PathUncheckedResponse): ArmFailure {
