@@ -64,7 +64,8 @@ async function firstRequestMs(em: Emulator, args: string[], env: Record<string, 
   for (let i = 0; i < P.repeats; i++) {
     floor.push(await firstRequestMs(em, ['-e', bare], { URL: em.urls.github, T: em.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'] ?? '', NODE_EXTRA_CA_CERTS: em.caPath }));
     const env: Record<string, string> = { ...em.env };
-    for (const [k, v] of Object.entries({ ...web, operation: 'show' })) env[`INPUT_${k.toUpperCase()}`] = v;
+    // Both endpoints given, as a built-in cloud's are known: the GitHub token request starts before the SDK loads.
+    for (const [k, v] of Object.entries({ ...web, operation: 'show', 'resource-manager-endpoint': em.origin, 'authority-host': em.origin })) env[`INPUT_${k.toUpperCase()}`] = v;
     action.push(await firstRequestMs(em, [ACTION], env));
   }
   await em.stop();
@@ -167,7 +168,7 @@ function peakRssMb(pid: number, peak: { mb: number }): () => void {
     for (const name of names) seed.scaleSets?.push({ subscriptionId: SUB, resourceGroup: 'rg-prod', name });
     const em = await emulator(seed);
     const env: Record<string, string> = { ...em.env, GITHUB_OUTPUT: '/dev/null' };
-    for (const [k, v] of Object.entries({ 'resource-group': 'rg-prod', 'vmss-name': names.join('\n'), 'identity-type': 'SystemAssigned' })) env[`INPUT_${k.toUpperCase()}`] = v;
+    for (const [k, v] of Object.entries({ 'resource-group': 'rg-prod', 'vmss-name': names.join('\n'), 'identity-type': 'SystemAssigned', 'resource-manager-endpoint': em.origin })) env[`INPUT_${k.toUpperCase()}`] = v;
     const started = Date.now();
     const child = spawn(process.execPath, [ACTION], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'ignore' });
     const peak = { mb: 0 };

@@ -8,7 +8,7 @@ const steps: { title: string; inputs: Record<string, string> }[] = [
   { title: 'Show the identity of vmss-api', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', operation: 'show' } },
   { title: 'Enable the system-assigned identity on vmss-web and add id-logs', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned, UserAssigned', 'user-assigned-ids': 'id-logs' } },
   { title: 'Run the same step again: nothing to change', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned, UserAssigned', 'user-assigned-ids': 'id-logs' } },
-  { title: 'Dry run: what would set UserAssigned [id-app] do to vmss-api?', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', 'identity-type': 'UserAssigned', 'user-assigned-ids': 'id-app', 'dry-run': 'true' } },
+  { title: 'Dry run: what would set UserAssigned [id-app] do to vmss-api? (set removes: each removal that cannot be undone is a warning)', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', operation: 'set', 'identity-type': 'UserAssigned', 'user-assigned-ids': 'id-app', 'dry-run': 'true' } },
   { title: 'Remove the system-assigned identity from vmss-api, keep the user-assigned one', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', operation: 'remove', 'identity-type': 'SystemAssigned' } },
   { title: 'A mistake: SystemAssigned on a Flexible scale set (fails before writing)', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-flex', 'identity-type': 'SystemAssigned' } },
 ];

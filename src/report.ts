@@ -111,7 +111,8 @@ export async function writeSummary(results: TargetResult[], settings: Settings):
     if (show) {
       s.addTable([[{ data: 'Identity', header: true }], [identityRows(r.after ?? r.before).map(esc).join('<br>')]]);
     } else {
-      const planned = settings.dryRun && r.before && r.plan ? plannedIdentity(r.before, r.plan) : r.after;
+      const unchanged = r.write === 'none' && !r.confirmedByReading ? r.before : undefined;
+      const planned = settings.dryRun && r.before && r.plan ? plannedIdentity(r.before, r.plan) : r.after ?? unchanged;
       s.addTable([
         [{ data: 'Before', header: true }, { data: settings.dryRun ? 'Planned' : 'After', header: true }],
         [identityRows(r.before).map(esc).join('<br>'), identityRows(planned).map(esc).join('<br>')],

@@ -240,6 +240,23 @@ describe('tokens only where they belong', { concurrency: 4 }, () => {
       }
     }));
 
+  it("an authority-host that disagrees with the custom cloud's metadata is refused before sign-in", () =>
+    withEmulator({}, async (em) => {
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'authority-host': 'https://login.example.test' });
+      assert.equal(run.code, 1);
+      assert.match(errorLine(run), /Input 'authority-host': 'https:\/\/login\.example\.test' disagrees with the login endpoint 'https:\/\/127\.0\.0\.1:\d+' that .*\/metadata\/endpoints names/);
+      // GitHub may have been asked for a token already (it leaves early); it went nowhere.
+      assert.deepEqual(em.log.entries.map((e) => e.route).filter((r) => r !== 'github.token'), ['arm.metadata']);
+    }));
+
+  it('token claims are never logged verbatim: a subject carrying a workflow command is escaped', () =>
+    withEmulator({ edit: (seed) => (seed.github = { repository: 'octo-org/octo-repo', environment: 'prod\n::error::forged' }) }, async (em) => {
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 1);
+      assert.ok(!run.stdout.split('\n').some((l) => l.startsWith('::error::forged')), run.stdout);
+      assert.match(run.stdout, /subject repo:octo-org\/octo-repo:environment:prod\\n\S*forged/, 'the line break is spelled out');
+    }));
+
   it('AZURE_* endpoint variables set by an earlier step are ignored', () =>
     withEmulator({}, async (em) => {
       const capture = await startScripted(em, () => json(404, {}));
@@ -254,6 +271,17 @@ describe('tokens only where they belong', { concurrency: 4 }, () => {
 });
 
 describe('error bodies of every shape', { concurrency: 4 }, () => {
+  it('a 429 without Retry-After from Microsoft.Authorization is backed off, then the role is granted', () =>
+    withEmulator({ edit: canGrant }, async (em) => {
+      em.controls.fault({ route: 'arm.roleAssignment.put', times: 2, action: { kind: 'status', status: 429, code: 'TooManyRequests', message: 'Too many requests.' } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${RG}` });
+      assert.equal(run.code, 0, run.stdout);
+      const puts = em.log.of('arm.roleAssignment.put');
+      assert.deepEqual(puts.map((e) => e.status), [429, 429, 201]);
+      assert.ok((puts[1]?.at ?? 0) - (puts[0]?.at ?? 0) >= 500, 'waited before trying again');
+      assert.equal(JSON.parse(run.outputs['role-assignment-ids'] ?? '[]').length, 1);
+    }));
+
   /** An ARM stand-in whose tokens come from the emulator's Entra: a custom cloud with its own audience. */
   const fakeArm = (em: Parameters<typeof startScripted>[0], answer: (req: Captured) => ReturnType<typeof json> | undefined) =>
     startScripted(em, (req, origin) => {
