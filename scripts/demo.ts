@@ -1,7 +1,7 @@
 // `npm run demo`: the bundled action (dist/index.js) against the local emulator, step by step,
 // the way a workflow would run it. Prints each step's log, outputs and job summary.
 import { start } from '../emulator/server.ts';
-import { defaultSeed } from '../__tests__/support/emulator.ts';
+import { defaultSeed } from '../emulator/testing.ts';
 import { runAction } from '../__tests__/support/run-action.ts';
 
 const steps: { title: string; inputs: Record<string, string> }[] = [

@@ -134,7 +134,7 @@ describe('reliability', { concurrency: 6 }, () => {
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'timeout-seconds': '10' });
       assert.equal(run.code, 1);
       assert.ok(run.durationMs < 13_000, `took ${run.durationMs} ms`);
-      assert.match(run.stdout, /::error::Timed out after 10 s \(timeout-seconds\)\. Azure had accepted the change to vmss-web and may still complete it \(operation https:\/\/127\.0\.0\.1:\d+\/subscriptions\/.*\/operations\/[0-9a-f-]{36}\)\. Check with: az vmss show/);
+      assert.match(run.stdout, /::error::Timed out after 10 s \(timeout-seconds\)\. Azure had accepted the change to vmss-web and may still complete it \(operation https:\/\/(?:127\.0\.0\.1:\d+|management\.azure\.com)\/subscriptions\/.*\/operations\/[0-9a-f-]{36}\)\. Check with: az vmss show/);
     }));
 
   it('SIGTERM while waiting: stops polling, reports what it knows and exits non-zero within 2 s', () =>
