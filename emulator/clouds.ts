@@ -65,6 +65,13 @@ export const BUILT_IN_CLOUDS: CloudProfile[] = [
 
 /** GitHub's OIDC issuer host; the proxy serves the GitHub routes under it too. */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+/**
+ * Microsoft Graph, served only as a directory the signed-in app may not read (403), which is
+ * what an app without Graph permissions meets; `az role assignment list` asks it for names.
+ */
+export const GRAPH_HOST = 'graph.microsoft.com';
+
+export type HostService = 'arm' | 'entra' | 'github' | 'graph';
 
 export function emulatorCloud(origin: string): CloudProfile {
   return {
@@ -80,13 +87,14 @@ export function emulatorCloud(origin: string): CloudProfile {
 }
 
 /** Every host name the proxy mode accepts, with what it serves. */
-export function emulatedHosts(): Map<string, { service: 'arm' | 'entra' | 'github'; cloud?: CloudProfile }> {
-  const hosts = new Map<string, { service: 'arm' | 'entra' | 'github'; cloud?: CloudProfile }>();
+export function emulatedHosts(): Map<string, { service: HostService; cloud?: CloudProfile }> {
+  const hosts = new Map<string, { service: HostService; cloud?: CloudProfile }>();
   for (const cloud of BUILT_IN_CLOUDS) {
     if (cloud.armHost) hosts.set(cloud.armHost, { service: 'arm', cloud });
     if (cloud.loginHost) hosts.set(cloud.loginHost, { service: 'entra', cloud });
   }
   hosts.set(GITHUB_OIDC_HOST, { service: 'github' });
+  hosts.set(GRAPH_HOST, { service: 'graph' });
   return hosts;
 }
 

@@ -10,8 +10,8 @@ import type { GithubOidc } from './github-oidc.ts';
 import type { State } from './state.ts';
 
 export interface Entra {
-  /** Hosts (with port) whose authorities instance discovery vouches for. */
-  servedHosts: Set<string>;
+  /** Authority hosts instance discovery vouches for, each with the origin that serves it. */
+  servedHosts: Map<string, string>;
   key: SigningKey;
   /** Lifetime of issued access tokens, shortened by tests to provoke refreshes. */
   accessTokenLifetimeSeconds: number;
@@ -58,7 +58,7 @@ const MULTI_TENANT = ['common', 'organizations', 'consumers'];
  * MSAL's instance discovery: for an authority the emulator serves, point at that authority's
  * OpenID configuration for the caller's tenant; any other authority is unknown, as in Entra.
  */
-function instanceDiscovery(x: Exchange, servedHosts: Set<string>): Promise<void> {
+function instanceDiscovery(x: Exchange, servedHosts: Map<string, string>): Promise<void> {
   const endpoint = x.url.searchParams.get('authorization_endpoint');
   let authority = new URL(x.base);
   let tenant = 'common';
@@ -71,10 +71,12 @@ function instanceDiscovery(x: Exchange, servedHosts: Set<string>): Promise<void>
       return aadError(x, 400, 'invalid_instance', 50049, "Unknown or invalid instance.");
     }
   }
-  if (!servedHosts.has(authority.host.toLowerCase())) return aadError(x, 400, 'invalid_instance', 50049, 'Unknown or invalid instance.');
-  const host = authority.host;
+  // MSAL Python drops the port from the authority it asks about, so a bare 127.0.0.1 is the emulator too.
+  const served = servedHosts.get(authority.host.toLowerCase());
+  if (!served) return aadError(x, 400, 'invalid_instance', 50049, 'Unknown or invalid instance.');
+  const host = new URL(served).host;
   return send(x, 200, {
-    tenant_discovery_endpoint: `${authority.origin}/${tenant}/v2.0/.well-known/openid-configuration`,
+    tenant_discovery_endpoint: `${served}/${tenant}/v2.0/.well-known/openid-configuration`,
     'api-version': '1.1',
     metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
   });

@@ -4,7 +4,7 @@
 export interface LoggedRequest {
   seq: number;
   at: number;
-  service: 'github' | 'entra' | 'arm' | 'emulator';
+  service: 'github' | 'entra' | 'arm' | 'graph' | 'emulator';
   route: string;
   method: string;
   path: string;

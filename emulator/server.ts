@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { Controls, handleAdmin, isAdminPath } from './admin.ts';
 import { handleArm, matchArm, type Arm, type ArmMatch } from './arm.ts';
 import { OperationEngine } from './arm-operations.ts';
@@ -76,6 +76,7 @@ type Classified =
   | { service: 'github'; route: string }
   | { service: 'entra'; route: string }
   | { service: 'arm'; route: string; match: ArmMatch }
+  | { service: 'graph'; route: string }
   | { service: 'emulator'; route: string };
 
 const HOSTS = emulatedHosts();
@@ -94,6 +95,7 @@ function classify(method: string, path: string, site: Site): Classified | undefi
     const entra = classifyEntra(path);
     if (entra) return { service: 'entra', route: entra };
   }
+  if (only === 'graph') return { service: 'graph', route: 'graph.denied' };
   if (!only && isAdminPath(path)) return { service: 'emulator', route: `emulator.${path.slice(11)}` };
   return undefined;
 }
@@ -123,7 +125,8 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
   const [ghKey, entraKey] = await Promise.all([makeSigningKey('github-1'), makeSigningKey('entra-1')]);
   const github: GithubOidc = { issuer: origin, key: ghKey, requestToken: randomBytes(24).toString('base64url'), lifetimeSeconds: GITHUB_TOKEN_LIFETIME_S, issued: [] };
   const loginHosts = [...HOSTS].filter(([, h]) => h.service === 'entra').map(([name]) => name);
-  const entra: Entra = { servedHosts: new Set([`127.0.0.1:${port}`, ...loginHosts]), key: entraKey, accessTokenLifetimeSeconds: 3599, issued: [] };
+  const servedHosts = new Map<string, string>([[`127.0.0.1:${port}`, origin], ['127.0.0.1', origin], ...loginHosts.map((h): [string, string] => [h, `https://${h}`])]);
+  const entra: Entra = { servedHosts, key: entraKey, accessTokenLifetimeSeconds: 3599, issued: [] };
   const ids = new IdSource(options.randomSeed ?? randomInt(1, 2 ** 31));
   const state = new State(options.seed ?? {}, ids, github.issuer);
   const faults = new Faults();
@@ -142,6 +145,7 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
       case 'github': return handleGithub(x, github, state);
       case 'entra': return handleEntra(x, entra, github, state);
       case 'arm': return handleArm(x, kind.match, arm, cloudOf(x.site));
+      case 'graph': return graphDenied(x);
       case 'emulator': return handleAdmin(x, { controls, state, log, faults, compute });
     }
   };
@@ -243,6 +247,16 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Graph's answer to an app without directory permissions. */
+function graphDenied(x: Exchange): Promise<void> {
+  const requestId = randomUUID();
+  const inner = { date: new Date().toISOString().replace(/\.\d+Z$/, ''), 'request-id': requestId, 'client-request-id': requestId };
+  if (!x.req.headers.authorization) {
+    return send(x, 401, { error: { code: 'InvalidAuthenticationToken', message: 'Access token is empty.', innerError: inner } });
+  }
+  return send(x, 403, { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.', innerError: inner } });
 }
 
 function sleep(ms: number): Promise<void> {
