@@ -1,6 +1,7 @@
 // ARM's front door: bearer token checks (401s) and RBAC (403s), in ARM's wording.
 import { compactVerify, createLocalJWKSet, decodeJwt } from 'jose';
 import { armError, bearer, type Exchange } from './http.ts';
+import type { CloudProfile } from './clouds.ts';
 import type { Entra } from './entra.ts';
 import { roleAllows, scopeContains } from './roles.ts';
 import type { State } from './state.ts';
@@ -11,18 +12,19 @@ export interface Caller {
   tenantId: string;
 }
 
-/** The audience the emulator's metadata publishes for its own ARM endpoint. */
-export const EMULATOR_AUDIENCE = 'https://management.emulator.localhost/';
-const ALLOWED_AUDIENCES = [EMULATOR_AUDIENCE, 'https://management.azure.com/', 'https://management.azure.com', 'https://management.core.windows.net/', 'https://management.core.windows.net'];
-
 function armClock(ms: number): string {
   return new Date(ms).toLocaleString('en-US', { timeZone: 'UTC' }).replace(',', '');
 }
 
-/** Verifies the bearer token; answers 401 itself and returns undefined when it is not good. */
-export async function authenticate(x: Exchange, entra: Entra, state: State, subscriptionId?: string): Promise<Caller | undefined> {
+/**
+ * Verifies the bearer token; answers 401 itself and returns undefined when it is not good.
+ * Only the audiences of the cloud that was reached pass: the emulator's own at its origin,
+ * the public cloud's under management.azure.com.
+ */
+export async function authenticate(x: Exchange, entra: Entra, state: State, cloud: CloudProfile, subscriptionId?: string): Promise<Caller | undefined> {
   const token = bearer(x.req);
-  const challenge = (desc: string) => ({ 'www-authenticate': `Bearer authorization_uri="${entra.origin}/", error="invalid_token", error_description="${desc}"` });
+  const login = cloud.loginEndpoint.replace(/\/?$/, '/');
+  const challenge = (desc: string) => ({ 'www-authenticate': `Bearer authorization_uri="${login}", error="invalid_token", error_description="${desc}"` });
   if (!token) {
     await armError(x, 401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", {}, challenge("The authentication failed because of missing 'Authorization' header."));
     return undefined;
@@ -40,8 +42,9 @@ export async function authenticate(x: Exchange, entra: Entra, state: State, subs
     await armError(x, 401, 'ExpiredAuthenticationToken', `The access token expiry UTC time '${armClock(exp)}' is earlier than current UTC time '${armClock(Date.now())}'.`, {}, challenge('The access token expiry UTC time is earlier than current UTC time.'));
     return undefined;
   }
-  if (!ALLOWED_AUDIENCES.includes(String(claims['aud']))) {
-    await armError(x, 401, 'InvalidAuthenticationTokenAudience', `The access token has been obtained for wrong audience or resource '${String(claims['aud'])}'. It should exactly match with one of the allowed audiences '${ALLOWED_AUDIENCES.join("','")}'.`);
+  const allowed = cloud.audiences;
+  if (!allowed.includes(String(claims['aud']))) {
+    await armError(x, 401, 'InvalidAuthenticationTokenAudience', `The access token has been obtained for wrong audience or resource '${String(claims['aud'])}'. It should exactly match with one of the allowed audiences '${allowed.join("','")}'.`);
     return undefined;
   }
   const tenantId = String(claims['tid']);

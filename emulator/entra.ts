@@ -10,7 +10,8 @@ import type { GithubOidc } from './github-oidc.ts';
 import type { State } from './state.ts';
 
 export interface Entra {
-  origin: string;
+  /** Authority hosts instance discovery vouches for, each with the origin that serves it. */
+  servedHosts: Map<string, string>;
   key: SigningKey;
   /** Lifetime of issued access tokens, shortened by tests to provoke refreshes. */
   accessTokenLifetimeSeconds: number;
@@ -20,7 +21,7 @@ export interface Entra {
 const TENANT_PATH = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token|discovery\/v2\.0\/keys)$/;
 
 export function classifyEntra(path: string): string | undefined {
-  if (path === '/common/discovery/instance') return 'entra.instance';
+  if (/^\/(common|organizations)\/discovery\/instance$/i.test(path)) return 'entra.instance';
   const m = TENANT_PATH.exec(path);
   if (!m) return undefined;
   if (m[2]?.startsWith('v2.0')) return 'entra.discovery';
@@ -43,26 +44,52 @@ export function aadError(x: Exchange, status: number, error: string, code: numbe
     timestamp,
     trace_id: traceId,
     correlation_id: correlationId,
-    error_uri: `${x.url.origin}/error?code=${code}`,
+    error_uri: `${x.base}/error?code=${code}`,
   });
 }
 
 const tenantNotFound = (tenant: string) =>
   `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`;
 
-export async function handleEntra(x: Exchange, entra: Entra, gh: GithubOidc, state: State): Promise<void> {
-  const origin = entra.origin;
-  if (x.route === 'entra.instance') {
-    return send(x, 200, {
-      tenant_discovery_endpoint: `${origin}/common/v2.0/.well-known/openid-configuration`,
-      'api-version': '1.1',
-      metadata: [{ preferred_network: x.url.host, preferred_cache: x.url.host, aliases: [x.url.host] }],
-    });
+/** Entra serves these in place of a tenant id (reference 14.2). */
+const MULTI_TENANT = ['common', 'organizations', 'consumers'];
+
+/**
+ * MSAL's instance discovery: for an authority the emulator serves, point at that authority's
+ * OpenID configuration for the caller's tenant; any other authority is unknown, as in Entra.
+ */
+function instanceDiscovery(x: Exchange, servedHosts: Map<string, string>): Promise<void> {
+  const endpoint = x.url.searchParams.get('authorization_endpoint');
+  let authority = new URL(x.base);
+  let tenant = 'common';
+  if (endpoint) {
+    try {
+      const url = new URL(endpoint);
+      authority = url;
+      tenant = url.pathname.split('/').filter(Boolean)[0] ?? 'common';
+    } catch {
+      return aadError(x, 400, 'invalid_instance', 50049, "Unknown or invalid instance.");
+    }
   }
+  // MSAL Python drops the port from the authority it asks about, so a bare 127.0.0.1 is the emulator too.
+  const served = servedHosts.get(authority.host.toLowerCase());
+  if (!served) return aadError(x, 400, 'invalid_instance', 50049, 'Unknown or invalid instance.');
+  const host = new URL(served).host;
+  return send(x, 200, {
+    tenant_discovery_endpoint: `${served}/${tenant}/v2.0/.well-known/openid-configuration`,
+    'api-version': '1.1',
+    metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+  });
+}
+
+export async function handleEntra(x: Exchange, entra: Entra, gh: GithubOidc, state: State): Promise<void> {
+  const origin = x.base;
+  if (x.route === 'entra.instance') return instanceDiscovery(x, entra.servedHosts);
   const tenant = tenantOfPath(x.url.pathname);
+  const multi = MULTI_TENANT.includes(tenant.toLowerCase());
   const known = state.tenants.get(tenant.toLowerCase());
   if (x.route === 'entra.discovery') {
-    if (!known) return aadError(x, 400, 'invalid_tenant', 90002, tenantNotFound(tenant));
+    if (!known && !multi) return aadError(x, 400, 'invalid_tenant', 90002, tenantNotFound(tenant));
     return send(x, 200, {
       token_endpoint: `${origin}/${tenant}/oauth2/v2.0/token`,
       token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
@@ -72,7 +99,8 @@ export async function handleEntra(x: Exchange, entra: Entra, gh: GithubOidc, sta
       id_token_signing_alg_values_supported: ['RS256'],
       response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-      issuer: `${origin}/${tenant}/v2.0`,
+      // A multi-tenant authority names no issuer of its own: the tenant is a placeholder.
+      issuer: `${origin}/${multi ? '{tenantid}' : tenant}/v2.0`,
       authorization_endpoint: `${origin}/${tenant}/oauth2/v2.0/authorize`,
       device_authorization_endpoint: `${origin}/${tenant}/oauth2/v2.0/devicecode`,
       end_session_endpoint: `${origin}/${tenant}/oauth2/v2.0/logout`,

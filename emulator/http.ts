@@ -1,5 +1,12 @@
-// Small HTTP helpers shared by the three services.
+// Small HTTP helpers shared by the services: the exchange, answers with Azure's request-id
+// headers, ARM's error envelope and body parsing.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+
+/** Which face of the emulator a request reached: its own origin, or a host through the proxy. */
+export type Site =
+  | { kind: 'origin' }
+  | { kind: 'proxied'; host: string };
 
 export interface Exchange {
   req: IncomingMessage;
@@ -7,6 +14,9 @@ export interface Exchange {
   url: URL;
   method: string;
   body: string;
+  /** The origin clients see for this request, used in URLs the emulator hands out. */
+  base: string;
+  site: Site;
   /** Route name used by the request log and fault rules, e.g. `arm.vmss.patch`. */
   route: string;
   /** Who called: app object id for ARM, client id for Entra, `runner` for GitHub. */
@@ -20,17 +30,47 @@ export interface Exchange {
 
 export type Headers = Record<string, string>;
 
+/** Bodies above this size are refused: the emulator is not a load target. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
 export async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Azure's tracing headers: a fresh request id per answer; ARM keeps the caller's correlation id
+ * (or makes one) and echoes x-ms-client-request-id; Entra echoes client-request-id.
+ */
+function tracingHeaders(x: Exchange): Headers {
+  const requestId = randomUUID();
+  const clientRequestId = header(x.req, 'x-ms-client-request-id');
+  const entraClientRequestId = header(x.req, 'client-request-id');
+  return {
+    'x-ms-request-id': requestId,
+    'x-ms-correlation-request-id': header(x.req, 'x-ms-correlation-request-id') ?? randomUUID(),
+    'x-ms-routing-request-id': `WESTEUROPE:${new Date().toISOString().replace(/[-:]|\.\d+/g, '')}:${requestId}`,
+    ...(clientRequestId ? { 'x-ms-client-request-id': clientRequestId } : {}),
+    ...(entraClientRequestId ? { 'client-request-id': entraClientRequestId } : {}),
+  };
 }
 
 export async function send(x: Exchange, status: number, body: unknown, headers: Headers = {}): Promise<void> {
   const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
   const all: Headers = {
     'cache-control': 'no-cache',
-    'x-ms-request-id': crypto.randomUUID(),
+    ...tracingHeaders(x),
     ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}),
     'content-length': String(Buffer.byteLength(text)),
     ...headers,
@@ -41,7 +81,7 @@ export async function send(x: Exchange, status: number, body: unknown, headers: 
     x.req.socket.destroy();
     return;
   }
-  if (x.res.destroyed) return;
+  if (x.res.destroyed || x.res.headersSent) return;
   x.res.writeHead(status, all);
   x.res.end(text);
 }
@@ -56,4 +96,14 @@ export function bearer(req: IncomingMessage): string | undefined {
   if (!h) return undefined;
   const m = /^Bearer\s+(.+)$/i.exec(h);
   return m?.[1]?.trim();
+}
+
+export function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text || '{}') as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  return undefined;
 }

@@ -1,21 +1,63 @@
-// The request log tests read: "exactly one write", "no write at all", who called.
-// Tokens never enter it: only method, path, api-version, status, timing and caller.
+// The request log tests read: "exactly one write", "no write at all", who called, what was
+// sent. Secrets never enter it: request bodies are kept with tokens, assertions and secrets
+// replaced by `[redacted]`, and no headers are kept.
 export interface LoggedRequest {
   seq: number;
   at: number;
-  service: 'github' | 'entra' | 'arm' | 'emulator';
+  service: 'github' | 'entra' | 'arm' | 'graph' | 'emulator';
   route: string;
   method: string;
   path: string;
+  /** The host name the client used: 127.0.0.1:PORT directly, or an emulated host through the proxy. */
+  host: string;
+  via: 'direct' | 'proxy';
   apiVersion?: string;
   status: number;
   durationMs: number;
   caller?: string;
   fault?: string;
+  /** The request body: parsed JSON, or the fields of a form, redacted. */
+  body?: unknown;
+  /** Set when the client went away before the request was read or answered. */
+  aborted?: true;
+}
+
+/** Refused CONNECT requests of the proxy mode. */
+export interface RefusedConnect {
+  at: number;
+  target: string;
+}
+
+export const REDACTED = '[redacted]';
+const SECRET_KEY = /token|assertion|secret|password|^code$|^key$|credential/i;
+
+function redactJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactJson);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== null ? REDACTED : redactJson(v)]));
+  }
+  return value;
+}
+
+/** A request body as the log keeps it. */
+export function redactBody(text: string, contentType: string | undefined): unknown {
+  if (!text) return undefined;
+  if (/json/i.test(contentType ?? '') || /^\s*[[{]/.test(text)) {
+    try {
+      return redactJson(JSON.parse(text));
+    } catch {
+      // not JSON after all
+    }
+  }
+  if (/x-www-form-urlencoded/i.test(contentType ?? '')) {
+    return Object.fromEntries([...new URLSearchParams(text)].map(([k, v]) => [k, SECRET_KEY.test(k) ? REDACTED : v]));
+  }
+  return `${REDACTED} (${Buffer.byteLength(text)} bytes, ${contentType ?? 'no content type'})`;
 }
 
 export class RequestLog {
   readonly entries: LoggedRequest[] = [];
+  readonly refusedConnects: RefusedConnect[] = [];
   private seq = 0;
 
   add(entry: Omit<LoggedRequest, 'seq'>): void {
@@ -24,6 +66,7 @@ export class RequestLog {
 
   clear(): void {
     this.entries.length = 0;
+    this.refusedConnects.length = 0;
   }
 
   /** Requests to a service or route prefix, e.g. `arm`, `arm.vmss.patch`. */

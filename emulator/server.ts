@@ -1,29 +1,38 @@
 // One HTTPS server on 127.0.0.1 that plays GitHub's OIDC provider, Microsoft Entra ID and
-// Azure Resource Manager. Routes are told apart by path (tenant ids never collide with
-// `subscriptions` or `_services`), so a single origin serves all three.
+// Azure Resource Manager. At its own origin, routes are told apart by path (tenant ids never
+// collide with `subscriptions` or `_services`), so a single origin serves all three. Through
+// the proxy mode it also answers as login.microsoftonline.com, management.azure.com and the
+// other built-in clouds' hosts, each host serving only its own service.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { classifyArm, handleArm, settle, type Arm, type ArmControls, type OperationPlan } from './arm.ts';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { Controls, handleAdmin, isAdminPath } from './admin.ts';
+import { handleArm, matchArm, type Arm, type ArmMatch } from './arm.ts';
+import { OperationEngine } from './arm-operations.ts';
+import { EMULATOR_AUDIENCE, emulatedHosts, emulatorCloud, type CloudProfile } from './clouds.ts';
 import { classifyEntra, handleEntra, aadError, type Entra } from './entra.ts';
 import { Faults, type FaultRule } from './faults.ts';
-import { classifyGithub, GITHUB_TOKEN_LIFETIME_S, GITHUB_TOKEN_PATH, handleGithub, subjectOf, type GithubOidc } from './github-oidc.ts';
-import { armError, readBody, send, type Exchange } from './http.ts';
-import { EMULATOR_AUDIENCE } from './arm-auth.ts';
+import { classifyGithub, GITHUB_TOKEN_LIFETIME_S, GITHUB_TOKEN_PATH, handleGithub, type GithubOidc } from './github-oidc.ts';
+import { armError, readBody, send, type Exchange, type Site } from './http.ts';
 import { makeSigningKey } from './keys.ts';
-import { RequestLog, type LoggedRequest } from './log.ts';
+import { redactBody, RequestLog, type LoggedRequest } from './log.ts';
 import { IdSource } from './ids.ts';
+import { startProxy, type Proxy } from './proxy.ts';
 import { State, type Seed } from './state.ts';
 import { makeTlsMaterial } from './tls.ts';
+
+export { EMULATOR_AUDIENCE } from './clouds.ts';
+export type { Controls } from './admin.ts';
 
 export interface StartOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   seed?: Seed;
-  /** Seed of the id generator: the same number gives the same principal and operation ids. */
+  /** Seed of the id generator: the same number gives the same principal and operation ids. Without it, ids are fresh at every start. */
   randomSeed?: number;
   updateDurationMs?: number;
   /** Added to every request, to model the network (the benchmark uses 25 ms). */
@@ -34,9 +43,25 @@ export interface Emulator {
   origin: string;
   port: number;
   caPath: string;
-  /** What the action needs in its environment to talk to this emulator. */
+  /**
+   * What a process needs in its environment to run against this emulator: the runner's OIDC
+   * variables, the CA to trust, the proxy that serves the Microsoft hosts, and the ids.
+   */
   env: Record<string, string>;
-  urls: { github: string; githubIssuer: string; authorityHost: string; resourceManager: string };
+  urls: {
+    github: string;
+    githubIssuer: string;
+    authorityHost: string;
+    resourceManager: string;
+    /** The ARM token audience of the emulator's own cloud. */
+    audience: string;
+    /** The cloud metadata document (`/metadata/endpoints`). */
+    metadata: string;
+    /** The proxy mode's URL, for HTTPS_PROXY. */
+    proxy: string;
+  };
+  /** Host names the proxy tunnels to the emulator. */
+  proxiedHosts: string[];
   state: State;
   log: RequestLog;
   faults: Faults;
@@ -46,34 +71,43 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-export interface Controls extends ArmControls {
-  latencyMs: number;
-  /** Set the GitHub token lifetime (seconds) or the Entra access token lifetime. */
-  github: GithubOidc;
-  entra: Entra;
-  fault(rule: FaultRule): void;
-  clearFaults(): void;
-  planOperation(plan: OperationPlan): void;
-  /** The operations started so far, for completion-lag measurements. */
-  operations: Arm['operations'];
-}
-
 type Service = LoggedRequest['service'];
+type Classified =
+  | { service: 'github'; route: string }
+  | { service: 'entra'; route: string }
+  | { service: 'arm'; route: string; match: ArmMatch }
+  | { service: 'graph'; route: string }
+  | { service: 'emulator'; route: string };
 
-function classify(method: string, path: string): { service: Service; route: string } | undefined {
-  if (/^\/\/?metadata\/endpoints$/.test(path)) return { service: 'arm', route: 'arm.metadata' };
-  const gh = classifyGithub(method, path);
-  if (gh) return { service: 'github', route: gh };
-  const arm = classifyArm(method, path);
-  if (arm) return { service: 'arm', route: arm };
-  const entra = classifyEntra(path);
-  if (entra) return { service: 'entra', route: entra };
-  if (path.startsWith('/_emulator/')) return { service: 'emulator', route: `emulator.${path.slice(11)}` };
+const HOSTS = emulatedHosts();
+
+function classify(method: string, path: string, site: Site): Classified | undefined {
+  const only = site.kind === 'proxied' ? HOSTS.get(site.host)?.service : undefined;
+  if (!only || only === 'github') {
+    const gh = classifyGithub(method, path);
+    if (gh) return { service: 'github', route: gh };
+  }
+  if (!only || only === 'arm') {
+    const arm = matchArm(method, path);
+    if (arm) return { service: 'arm', route: arm.name, match: arm };
+  }
+  if (!only || only === 'entra') {
+    const entra = classifyEntra(path);
+    if (entra) return { service: 'entra', route: entra };
+  }
+  if (only === 'graph') return { service: 'graph', route: 'graph.denied' };
+  if (!only && isAdminPath(path)) return { service: 'emulator', route: `emulator.${path.slice(11)}` };
   return undefined;
 }
 
+/** A tunnel from the proxy carries the host name in SNI; a direct connection to 127.0.0.1 sends none. */
+function siteOf(socket: TLSSocket): Site {
+  const name = typeof socket.servername === 'string' ? socket.servername.toLowerCase() : '';
+  return HOSTS.has(name) ? { kind: 'proxied', host: name } : { kind: 'origin' };
+}
+
 export async function start(options: StartOptions = {}): Promise<Emulator> {
-  const tls = await makeTlsMaterial();
+  const tls = await makeTlsMaterial([...HOSTS.keys()]);
   const dir = mkdtempSync(join(tmpdir(), 'vmss-emulator-'));
   const caPath = join(dir, 'ca.pem');
   writeFileSync(caPath, tls.caPem);
@@ -83,89 +117,96 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
+  server.on('clientError', (_err, socket) => socket.destroy());
   const port = (server.address() as AddressInfo).port;
   const origin = `https://127.0.0.1:${port}`;
+  const ownCloud = emulatorCloud(origin);
 
   const [ghKey, entraKey] = await Promise.all([makeSigningKey('github-1'), makeSigningKey('entra-1')]);
   const github: GithubOidc = { issuer: origin, key: ghKey, requestToken: randomBytes(24).toString('base64url'), lifetimeSeconds: GITHUB_TOKEN_LIFETIME_S, issued: [] };
-  const entra: Entra = { origin, key: entraKey, accessTokenLifetimeSeconds: 3599, issued: [] };
-  const state = new State(options.seed ?? {}, new IdSource(options.randomSeed ?? 1), github.issuer);
-  const arm: Arm = {
-    origin,
-    operations: new Map(),
-    controls: { updateDurationMs: options.updateDurationMs ?? 1000, nextOperations: [], directoryLagMs: 0, lagIgnoresPrincipalType: false },
-  };
-  const log = new RequestLog();
+  const loginHosts = [...HOSTS].filter(([, h]) => h.service === 'entra').map(([name]) => name);
+  const servedHosts = new Map<string, string>([[`127.0.0.1:${port}`, origin], ['127.0.0.1', origin], ...loginHosts.map((h): [string, string] => [h, `https://${h}`])]);
+  const entra: Entra = { servedHosts, key: entraKey, accessTokenLifetimeSeconds: 3599, issued: [] };
+  const ids = new IdSource(options.randomSeed ?? randomInt(1, 2 ** 31));
+  const state = new State(options.seed ?? {}, ids, github.issuer);
   const faults = new Faults();
-  const controls: Controls = Object.assign(arm.controls, {
-    latencyMs: options.latencyMs ?? 0,
-    github,
-    entra,
-    fault: (rule: FaultRule) => faults.add(rule),
-    clearFaults: () => faults.clear(),
-    planOperation: (plan: OperationPlan) => void arm.controls.nextOperations.push(plan),
-    operations: arm.operations,
-  });
+  const log = new RequestLog();
+  const controls = new Controls(faults, github, entra, { updateDurationMs: options.updateDurationMs ?? 1000, latencyMs: options.latencyMs ?? 0 });
+  const compute = new OperationEngine(controls, ids, 'Microsoft.Compute', controls.operations);
+  const arm: Arm = { state, entra, compute, principals: controls, pageSize: () => controls.pageSize };
+
+  const cloudOf = (site: Site): CloudProfile => (site.kind === 'proxied' ? (HOSTS.get(site.host)?.cloud ?? ownCloud) : ownCloud);
+
+  const dispatch = async (x: Exchange, kind: Classified | undefined, fired: FaultRule[]): Promise<void> => {
+    const status = fired.find((f) => f.action.kind === 'status');
+    if (status && status.action.kind === 'status') return faultAnswer(x, kind?.service, status.action);
+    if (!kind) return send(x, 404, { error: { code: 'NotFound', message: `No route for ${x.method} ${x.url.pathname}` } });
+    switch (kind.service) {
+      case 'github': return handleGithub(x, github, state);
+      case 'entra': return handleEntra(x, entra, github, state);
+      case 'arm': return handleArm(x, kind.match, arm, cloudOf(x.site));
+      case 'graph': return graphDenied(x);
+      case 'emulator': return handleAdmin(x, { controls, state, log, faults, compute });
+    }
+  };
 
   server.on('request', (req, res) => {
     void (async () => {
       const startedAt = Date.now();
-      const url = new URL(req.url ?? '/', origin);
+      const site = siteOf(req.socket as TLSSocket);
+      const base = site.kind === 'proxied' ? `https://${site.host}` : origin;
+      // `//metadata/endpoints` (az 2.45) is a path, not a host.
+      const url = new URL((req.url ?? '/').replace(/^\/{2,}/, '/'), base);
       const method = (req.method ?? 'GET').toUpperCase();
-      const body = await readBody(req);
-      const kind = classify(method, url.pathname);
-      const x: Exchange = { req, res, url, method, body, route: kind?.route ?? 'unknown', delayAfterMs: 0 };
-      const fired = faults.take(x.route, method);
+      const kind = classify(method, url.pathname, site);
+      const x: Exchange = { req, res, url, method, body: '', base, site, route: kind?.route ?? 'unknown', delayAfterMs: 0 };
+      res.on('error', () => undefined);
+      let fired: FaultRule[] = [];
       let dropped = false;
+      let aborted = false;
       try {
+        x.body = await readBody(req);
+        fired = faults.take(x.route, method);
         if (controls.latencyMs > 0) await sleep(controls.latencyMs);
         for (const f of fired) {
-          if (f.action.kind === 'latency') {
-            if (f.action.phase === 'after') x.delayAfterMs += f.action.ms;
-            else await sleep(f.action.ms);
-          }
+          if (f.action.kind !== 'latency') continue;
+          if (f.action.phase === 'after') x.delayAfterMs += f.action.ms;
+          else await sleep(f.action.ms);
         }
         if (fired.some((f) => f.action.kind === 'loseResponse')) x.loseResponse = true;
-        const drop = fired.find((f) => f.action.kind === 'drop');
-        const status = fired.find((f) => f.action.kind === 'status');
-        if (drop) {
+        if (fired.some((f) => f.action.kind === 'drop')) {
           dropped = true;
           req.socket.destroy();
-        } else if (status && status.action.kind === 'status') {
-          await faultAnswer(x, kind?.service, status.action);
-        } else if (kind?.route === 'arm.metadata') {
-          await send(x, 200, [{ name: 'AzureEmulator', resourceManager: `${origin}/`, authentication: { loginEndpoint: `${origin}/`, audiences: [EMULATOR_AUDIENCE], tenant: 'common', identityProvider: 'AAD' } }]);
-        } else if (!kind) {
-          await send(x, 404, { error: { code: 'NotFound', message: `No route for ${method} ${url.pathname}` } });
-        } else if (kind.service === 'github') {
-          await handleGithub(x, github, state);
-        } else if (kind.service === 'entra') {
-          await handleEntra(x, entra, github, state);
-        } else if (kind.service === 'arm') {
-          await handleArm(x, arm, entra, state);
         } else {
-          await admin(x, emulator);
+          await dispatch(x, kind, fired);
         }
       } catch (error) {
-        await armError(x, 500, 'InternalServerError', `Emulator error: ${(error as Error).message}`);
+        aborted = req.destroyed || res.destroyed;
+        if (!aborted) await armError(x, 500, 'InternalServerError', `Emulator error: ${(error as Error).message}`).catch(() => undefined);
       }
       for (const f of fired) if (f.action.kind === 'after') f.action.run();
-      if (kind?.service !== 'emulator') {
-        log.add({
-          at: startedAt,
-          service: kind?.service ?? 'arm',
-          route: x.route,
-          method,
-          path: url.pathname,
-          ...(url.searchParams.get('api-version') ? { apiVersion: url.searchParams.get('api-version') as string } : {}),
-          status: dropped ? 0 : (x.status ?? 0),
-          durationMs: Date.now() - startedAt,
-          ...(x.caller ? { caller: x.caller } : {}),
-          ...(fired.length ? { fault: fired.map((f) => f.label ?? f.action.kind).join(',') } : {}),
-        });
-      }
+      if (kind?.service === 'emulator') return;
+      const body = redactBody(x.body, req.headers['content-type']);
+      log.add({
+        at: startedAt,
+        service: (kind?.service ?? (site.kind === 'proxied' ? HOSTS.get(site.host)?.service : 'arm') ?? 'arm') as Service,
+        route: x.route,
+        method,
+        path: url.pathname,
+        host: site.kind === 'proxied' ? site.host : `127.0.0.1:${port}`,
+        via: site.kind === 'proxied' ? 'proxy' : 'direct',
+        ...(url.searchParams.get('api-version') ? { apiVersion: url.searchParams.get('api-version') as string } : {}),
+        status: dropped || aborted ? 0 : (x.status ?? 0),
+        durationMs: Date.now() - startedAt,
+        ...(x.caller ? { caller: x.caller } : {}),
+        ...(fired.length ? { fault: fired.map((f) => f.label ?? f.action.kind).join(',') } : {}),
+        ...(body !== undefined ? { body } : {}),
+        ...(aborted ? { aborted: true as const } : {}),
+      });
     })();
   });
+
+  const proxy: Proxy = await startProxy(server, (host) => HOSTS.has(host), (target) => log.refusedConnects.push({ at: Date.now(), target }));
 
   const defaultApp = state.apps[0];
   const defaultSub = [...state.subscriptions.values()][0];
@@ -173,30 +214,47 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
     ACTIONS_ID_TOKEN_REQUEST_URL: `${origin}${GITHUB_TOKEN_PATH}?api-version=2.0`,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: github.requestToken,
     NODE_EXTRA_CA_CERTS: caPath,
-    AZURE_AUTHORITY_HOST: origin,
-    AZURE_RESOURCE_MANAGER_ENDPOINT: origin,
     ...(defaultApp ? { AZURE_CLIENT_ID: defaultApp.clientId, AZURE_TENANT_ID: defaultApp.tenantId } : {}),
     ...(defaultSub ? { AZURE_SUBSCRIPTION_ID: defaultSub.id } : {}),
   };
 
-  const emulator: Emulator = {
+  return {
     origin,
     port,
     caPath,
     env,
-    urls: { github: env['ACTIONS_ID_TOKEN_REQUEST_URL'] as string, githubIssuer: github.issuer, authorityHost: origin, resourceManager: origin },
+    urls: {
+      github: env['ACTIONS_ID_TOKEN_REQUEST_URL'] as string,
+      githubIssuer: github.issuer,
+      authorityHost: origin,
+      resourceManager: origin,
+      audience: EMULATOR_AUDIENCE,
+      metadata: `${origin}/metadata/endpoints?api-version=2022-09-01`,
+      proxy: proxy.url,
+    },
+    proxiedHosts: [...HOSTS.keys()],
     state,
     log,
     faults,
     controls,
     issuedTokens: () => [...github.issued, ...entra.issued],
     stop: async () => {
+      await proxy.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  return emulator;
+}
+
+/** Graph's answer to an app without directory permissions. */
+function graphDenied(x: Exchange): Promise<void> {
+  const requestId = randomUUID();
+  const inner = { date: new Date().toISOString().replace(/\.\d+Z$/, ''), 'request-id': requestId, 'client-request-id': requestId };
+  if (!x.req.headers.authorization) {
+    return send(x, 401, { error: { code: 'InvalidAuthenticationToken', message: 'Access token is empty.', innerError: inner } });
+  }
+  return send(x, 403, { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.', innerError: inner } });
 }
 
 function sleep(ms: number): Promise<void> {
@@ -206,7 +264,6 @@ function sleep(ms: number): Promise<void> {
 async function faultAnswer(x: Exchange, service: Service | undefined, a: Extract<FaultRule['action'], { kind: 'status' }>): Promise<void> {
   const headers = { ...(a.retryAfter !== undefined ? { 'retry-after': String(a.retryAfter) } : {}), ...(a.headers ?? {}) };
   if (service === 'entra') {
-    x.status = a.status;
     return aadError(x, a.status, a.code ?? 'temporarily_unavailable', 90033, a.message ?? 'A transient error has occurred. Please try again.');
   }
   if (service === 'github') return send(x, a.status, { message: a.message ?? 'Service Unavailable' }, headers);
@@ -222,41 +279,4 @@ async function faultAnswer(x: Exchange, service: Service | undefined, a: Extract
   };
   const [code, message] = defaults[a.status] ?? ['Error', `HTTP ${a.status}`];
   return armError(x, a.status, a.code ?? code, a.message ?? message, {}, headers);
-}
-
-async function admin(x: Exchange, emulator: Emulator): Promise<void> {
-  settle({ origin: emulator.origin, operations: emulator.controls.operations, controls: emulator.controls });
-  switch (x.route) {
-    case 'emulator.state':
-      return send(x, 200, emulator.state.snapshot());
-    case 'emulator.log':
-      return send(x, 200, emulator.log.entries);
-    case 'emulator.subject':
-      return send(x, 200, { subject: subjectOf(emulator.state) });
-    case 'emulator.faults':
-      if (x.method === 'DELETE') {
-        emulator.faults.clear();
-        return send(x, 204, undefined);
-      }
-      if (x.method === 'POST') {
-        const rule = JSON.parse(x.body) as FaultRule;
-        if (rule.action?.kind === 'after') return send(x, 400, { message: "'after' faults are in-process only" });
-        emulator.faults.add(rule);
-        return send(x, 201, rule);
-      }
-      break;
-    case 'emulator.controls':
-      if (x.method === 'POST') {
-        const patch = JSON.parse(x.body) as Partial<Pick<Controls, 'updateDurationMs' | 'latencyMs' | 'retryAfterSeconds' | 'directoryLagMs'>> & { nextOperations?: OperationPlan[] };
-        const c = emulator.controls;
-        if (patch.updateDurationMs !== undefined) c.updateDurationMs = patch.updateDurationMs;
-        if (patch.latencyMs !== undefined) c.latencyMs = patch.latencyMs;
-        if (patch.retryAfterSeconds !== undefined) c.retryAfterSeconds = patch.retryAfterSeconds;
-        if (patch.directoryLagMs !== undefined) c.directoryLagMs = patch.directoryLagMs;
-        if (patch.nextOperations) c.nextOperations.push(...patch.nextOperations);
-        return send(x, 204, undefined);
-      }
-      break;
-  }
-  return send(x, 404, { message: `No emulator route ${x.method} ${x.url.pathname}` });
 }

@@ -26,6 +26,7 @@ export interface TenantSeed {
 export interface SubscriptionSeed {
   id: string;
   tenantId: string;
+  displayName?: string;
   resourceGroups?: { name: string; location?: string }[];
 }
 
@@ -49,6 +50,7 @@ export interface ScaleSetSeed {
   identityType?: string;
   userAssignedIdentities?: string[];
   extensions?: ExtensionSeed[];
+  tags?: Record<string, string>;
 }
 
 export interface UserAssignedIdentitySeed {
@@ -77,8 +79,15 @@ export interface GithubSeed {
   subject?: string;
 }
 
+/** Any other resource (a storage account, a key vault) that role assignments may be scoped to. */
+export interface ResourceSeed {
+  id: string;
+  location?: string;
+}
+
 export interface Seed {
   tenants?: TenantSeed[];
+  resources?: ResourceSeed[];
   subscriptions?: SubscriptionSeed[];
   scaleSets?: ScaleSetSeed[];
   userAssignedIdentities?: UserAssignedIdentitySeed[];
@@ -132,6 +141,10 @@ export interface ScaleSet {
   extensions: Extension[];
   uniqueId: string;
   timeCreated: string;
+  tags: Record<string, string>;
+  sku: Record<string, unknown>;
+  /** Properties the emulator does not model, kept exactly as the last PUT or PATCH left them. */
+  properties: Record<string, unknown>;
 }
 
 export interface UserAssignedIdentity {
@@ -143,6 +156,21 @@ export interface UserAssignedIdentity {
   principalId: string;
   clientId: string;
   tenantId: string;
+  tags: Record<string, string>;
+}
+
+export interface GenericResource {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+}
+
+export interface Subscription {
+  id: string;
+  tenantId: string;
+  displayName: string;
+  resourceGroups: Map<string, { name: string; location: string }>;
 }
 
 export interface RoleAssignment {
@@ -168,7 +196,8 @@ export const GITHUB_DEFAULT_AUDIENCE = 'api://AzureADTokenExchange';
 export class State {
   readonly tenants = new Map<string, { id: string }>();
   readonly apps: App[] = [];
-  readonly subscriptions = new Map<string, { id: string; tenantId: string; resourceGroups: Map<string, { name: string; location: string }> }>();
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly resources = new Map<string, GenericResource>();
   readonly scaleSets = new Map<string, ScaleSet>();
   readonly userAssignedIdentities = new Map<string, UserAssignedIdentity>();
   readonly roleDefinitions: RoleDefinition[];
@@ -194,8 +223,9 @@ export class State {
     for (const s of seed.subscriptions ?? []) {
       const groups = new Map<string, { name: string; location: string }>();
       for (const g of s.resourceGroups ?? []) groups.set(g.name.toLowerCase(), { name: g.name, location: g.location ?? 'westeurope' });
-      this.subscriptions.set(s.id.toLowerCase(), { id: s.id, tenantId: s.tenantId, resourceGroups: groups });
+      this.subscriptions.set(s.id.toLowerCase(), { id: s.id, tenantId: s.tenantId, displayName: s.displayName ?? `Subscription ${s.id.slice(0, 8)}`, resourceGroups: groups });
     }
+    for (const r of seed.resources ?? []) this.addResource(r);
     for (const u of seed.userAssignedIdentities ?? []) this.addUserAssignedIdentity(u);
     for (const v of seed.scaleSets ?? []) this.addScaleSet(v);
     for (const r of seed.roleAssignments ?? []) this.seedRoleAssignment(r);
@@ -246,6 +276,7 @@ export class State {
       principalId: u.principalId ?? this.ids.guid(),
       clientId: u.clientId ?? this.ids.guid(),
       tenantId: this.tenantOf(u.subscriptionId),
+      tags: {},
     };
     this.userAssignedIdentities.set(identity.id.toLowerCase(), identity);
     this.principals.set(identity.principalId.toLowerCase(), { objectId: identity.principalId, createdAt: 0, kind: 'userAssigned' });
@@ -273,6 +304,9 @@ export class State {
       extensions: (v.extensions ?? []).map((e) => ({ ...e, provisioningState: 'Succeeded' })),
       uniqueId: this.ids.guid(),
       timeCreated: new Date().toISOString(),
+      tags: { ...(v.tags ?? {}) },
+      sku: { name: 'Standard_D2s_v3', tier: 'Standard', capacity: 2 },
+      properties: defaultScaleSetProperties(v.name, v.orchestrationMode ?? 'Uniform'),
     };
     const type = (v.identityType ?? 'None').replace(/\s+/g, '').toLowerCase();
     if (type.includes('systemassigned')) set.identity.system = this.newSystemPrincipal(v.subscriptionId);
@@ -285,6 +319,37 @@ export class State {
     }
     this.scaleSets.set(set.id.toLowerCase(), set);
     return set;
+  }
+
+  addResource(r: ResourceSeed): GenericResource {
+    const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/[^/]+\/[^/]+\/[^/]+/i.exec(r.id);
+    if (!m) throw new Error(`seed: ${r.id} is not a resource id`);
+    const location = r.location ?? 'westeurope';
+    this.ensureResourceGroup(m[1] ?? '', m[2] ?? '', location);
+    const resource = { id: r.id, subscriptionId: m[1] ?? '', resourceGroup: m[2] ?? '', location };
+    this.resources.set(r.id.toLowerCase(), resource);
+    return resource;
+  }
+
+  /**
+   * Whether a scope exists: the root, a subscription, a resource group, or a resource the
+   * emulator holds (nested scopes below a held resource count as that resource).
+   */
+  scopeExists(scope: string): { ok: true } | { ok: false; code: string; message: string } {
+    const parts = scope.replace(/\/+$/, '').split('/');
+    if (scope === '' || scope === '/') return { ok: true };
+    if (parts[1]?.toLowerCase() === 'providers' && parts[2]?.toLowerCase() === 'microsoft.management') return { ok: true };
+    if (parts[1]?.toLowerCase() !== 'subscriptions' || !parts[2]) return { ok: false, code: 'InvalidScope', message: `The scope '${scope}' is not valid.` };
+    const sub = this.subscriptions.get(parts[2].toLowerCase());
+    if (!sub) return { ok: false, code: 'SubscriptionNotFound', message: `The subscription '${parts[2]}' could not be found.` };
+    if (parts.length === 3) return { ok: true };
+    if (parts[3]?.toLowerCase() !== 'resourcegroups' || !parts[4]) return { ok: false, code: 'InvalidScope', message: `The scope '${scope}' is not valid.` };
+    if (!sub.resourceGroups.has(parts[4].toLowerCase())) return { ok: false, code: 'ResourceGroupNotFound', message: `Resource group '${parts[4]}' could not be found.` };
+    if (parts.length === 5) return { ok: true };
+    const resourceId = parts.slice(0, 9).join('/').toLowerCase();
+    if (parts.length >= 9 && (this.scaleSets.has(resourceId) || this.userAssignedIdentities.has(resourceId) || this.resources.has(resourceId))) return { ok: true };
+    const type = parts.slice(6, 8).join('/');
+    return { ok: false, code: 'ResourceNotFound', message: `The Resource '${type}/${parts[8] ?? ''}' under resource group '${parts[4]}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix` };
   }
 
   findScaleSet(subscriptionId: string, resourceGroup: string, name: string): ScaleSet | undefined {
@@ -324,12 +389,32 @@ export class State {
     return assignment;
   }
 
+  /** Tenants visible to an app: its own (the emulator has no guest access). */
+  tenantsOf(tenantId: string): { id: string }[] {
+    const t = this.tenants.get(tenantId.toLowerCase());
+    return t ? [t] : [];
+  }
+
   /** A JSON snapshot for tests and the CLI. */
   snapshot(): unknown {
     return {
       scaleSets: [...this.scaleSets.values()].map((s) => structuredClone(s)),
       userAssignedIdentities: [...this.userAssignedIdentities.values()],
+      resources: [...this.resources.values()],
       roleAssignments: this.roleAssignments,
     };
   }
+}
+
+function defaultScaleSetProperties(name: string, mode: 'Uniform' | 'Flexible'): Record<string, unknown> {
+  return {
+    singlePlacementGroup: mode === 'Uniform',
+    virtualMachineProfile: {
+      osProfile: { computerNamePrefix: name.slice(0, 9), adminUsername: 'azureuser' },
+      storageProfile: { imageReference: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' } },
+    },
+    overprovision: mode === 'Uniform',
+    doNotRunExtensionsOnOverprovisionedVMs: false,
+    platformFaultDomainCount: mode === 'Uniform' ? 5 : 1,
+  };
 }

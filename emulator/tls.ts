@@ -1,5 +1,6 @@
-// A throw-away certificate authority and a server certificate for 127.0.0.1/localhost,
-// made fresh at every start so nothing secret is ever committed.
+// A throw-away certificate authority and a server certificate for 127.0.0.1, localhost and
+// the host names the proxy mode serves, made fresh at every start so nothing secret is ever
+// committed.
 import 'reflect-metadata'; // required by @peculiar/x509's dependency injection
 import { webcrypto, KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
@@ -15,7 +16,7 @@ export interface TlsMaterial {
 
 const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
-export async function makeTlsMaterial(): Promise<TlsMaterial> {
+export async function makeTlsMaterial(hostNames: string[] = []): Promise<TlsMaterial> {
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + 7 * 24 * 3600_000);
   const caKeys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
@@ -47,6 +48,7 @@ export async function makeTlsMaterial(): Promise<TlsMaterial> {
       new x509.SubjectAlternativeNameExtension([
         { type: 'ip', value: '127.0.0.1' },
         { type: 'dns', value: 'localhost' },
+        ...hostNames.map((value) => ({ type: 'dns' as const, value })),
       ]),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
     ],

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { start, type Emulator } from '../emulator/server.ts';
 import type { Seed } from '../emulator/state.ts';
-import { defaultSeed, SUB } from '../__tests__/support/emulator.ts';
+import { defaultSeed, SUB } from '../emulator/testing.ts';
 import { ACTION, runAction } from '../__tests__/support/run-action.ts';
 
 const { values } = parseArgs({ options: { profile: { type: 'string', default: 'full' }, out: { type: 'string', default: 'bench-results.json' } } });

@@ -30,10 +30,12 @@ describe('npm run emulator', () => {
       child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
     });
     const env = Object.fromEntries([...out.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
-    for (const name of ['ACTIONS_ID_TOKEN_REQUEST_URL', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'NODE_EXTRA_CA_CERTS', 'AZURE_AUTHORITY_HOST', 'AZURE_RESOURCE_MANAGER_ENDPOINT', 'AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_SUBSCRIPTION_ID']) {
+    for (const name of ['ACTIONS_ID_TOKEN_REQUEST_URL', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'NODE_EXTRA_CA_CERTS', 'HTTPS_PROXY', 'NO_PROXY', 'AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_SUBSCRIPTION_ID']) {
       assert.ok(env[name], `exports ${name}`);
     }
-    const origin = env['AZURE_RESOURCE_MANAGER_ENDPOINT'] ?? '';
+    for (const name of ['AZURE_AUTHORITY_HOST', 'AZURE_RESOURCE_MANAGER_ENDPOINT']) assert.equal(env[name], undefined, `no longer exports ${name}: the action takes endpoints from inputs only`);
+    assert.match(env['HTTPS_PROXY'] ?? '', /^http:\/\/127\.0\.0\.1:\d+$/, 'the proxy listens on loopback only');
+    const origin = /listening on (https:\/\/127\.0\.0\.1:\d+) /.exec(out)?.[1] ?? '';
     assert.match(origin, /^https:\/\/127\.0\.0\.1:\d+$/, 'loopback only');
     const ca = readFileSync(env['NODE_EXTRA_CA_CERTS'] ?? '', 'utf8');
     const state = JSON.parse((await get(`${origin}/_emulator/state`, ca)).body) as { scaleSets: { name: string }[] };

@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { armToken } from '../support/clients.ts';
+import { armToken, credential } from '../support/clients.ts';
 import { scaleSet, SUB, TENANT, withEmulator } from '../support/emulator.ts';
 import { runAction } from '../support/run-action.ts';
 
@@ -16,10 +16,13 @@ const inputs = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity
 describe('the Azure CLI session fallback', () => {
   it('uses the session az has, and says so', () =>
     withEmulator({}, async (em) => {
-      const token = await armToken(em);
+      // Like the real CLI, the stand-in answers for the resource asked: the emulator's own cloud
+      // (resource-manager-endpoint) or the public cloud (reached through the proxy mode).
+      const answer = (token: string) => JSON.stringify({ accessToken: token, expiresOn: '2099-01-01 00:00:00.000000', expires_on: Math.floor(Date.now() / 1000) + 3600, subscription: SUB, tenant: TENANT, tokenType: 'Bearer' });
+      const own = answer(await armToken(em));
+      const pub = answer((await credential(em).getToken('https://management.azure.com/.default'))?.token ?? '');
       const bin = mkdtempSync(join(tmpdir(), 'fake-az-'));
-      const answer = JSON.stringify({ accessToken: token, expiresOn: '2099-01-01 00:00:00.000000', expires_on: Math.floor(Date.now() / 1000) + 3600, subscription: SUB, tenant: TENANT, tokenType: 'Bearer' });
-      writeFileSync(join(bin, 'az'), `#!/bin/sh\nif [ "$1 $2" = "account get-access-token" ]; then echo '${answer}'; exit 0; fi\necho "unexpected az $*" >&2\nexit 1\n`);
+      writeFileSync(join(bin, 'az'), `#!/bin/sh\nif [ "$1 $2" = "account get-access-token" ]; then\n  case "$*" in *management.azure.com*|*management.core.windows.net*) echo '${pub}';; *) echo '${own}';; esac\n  exit 0\nfi\necho "unexpected az $*" >&2\nexit 1\n`);
       chmodSync(join(bin, 'az'), 0o755);
       em.log.clear();
       try {

@@ -28,16 +28,20 @@ export function credential(em: Emulator, clientId = DEPLOYER_CLIENT_ID, tenantId
   });
 }
 
+/** The scope for ARM at the emulator's own origin, which accepts only the emulator's audience. */
+export const armScope = (em: Emulator) => `${em.urls.audience}.default`;
+
 export function compute(em: Emulator, cred: TokenCredential = credential(em), retries = 3): ComputeManagementClient {
   trust(em);
   return new ComputeManagementClient(cred, SUB, {
     endpoint: em.urls.resourceManager,
+    credentials: { scopes: [armScope(em)] },
     retryOptions: { maxRetries: retries, retryDelayInMs: 20, maxRetryDelayInMs: 100 },
   });
 }
 
 export async function armToken(em: Emulator, clientId = DEPLOYER_CLIENT_ID): Promise<string> {
-  return (await credential(em, clientId).getToken('https://management.azure.com/.default'))?.token ?? '';
+  return (await credential(em, clientId).getToken(armScope(em)))?.token ?? '';
 }
 
 export interface RawResponse {
