@@ -30,6 +30,8 @@ export interface ApplyContext {
   roles: RoleAssignments;
   settings: Settings;
   signal: AbortSignal;
+  /** One read per user-assigned identity for the whole fleet: whether it still exists. */
+  identityChecks?: Map<string, Promise<boolean>>;
 }
 
 /** A rule the inputs break for this scale set, found before any write. */
@@ -40,13 +42,34 @@ export class CheckFailed extends ActionError {
   }
 }
 
-export function requestFor(settings: Settings, ref: ScaleSetRef): IdentityRequest {
+export function requestFor(settings: Settings, ref: ScaleSetRef, missing: string[] = []): IdentityRequest {
   return {
     operation: settings.operation,
     ...(settings.system !== undefined ? { system: settings.system } : {}),
     userAssignedIds: settings.userAssignedIds.map((v) => resolveIdentity(v, ref)),
+    ...(settings.removeMissingIdentities && missing.length ? { dropMissing: missing } : {}),
   };
 }
+
+function identityExists(ctx: ApplyContext, id: string): Promise<boolean> {
+  ctx.identityChecks ??= new Map();
+  const key = id.toLowerCase();
+  let check = ctx.identityChecks.get(key);
+  if (!check) {
+    check = abortable(ctx.scaleSets.identityExists(id, ctx.signal), ctx.signal);
+    check.catch(() => ctx.identityChecks?.delete(key));
+    ctx.identityChecks.set(key, check);
+  }
+  return check;
+}
+
+/** The user-assigned identities the scale set references that no longer exist in Azure. */
+async function missingIdentities(ctx: ApplyContext, identity: ScaleSetIdentity): Promise<string[]> {
+  const exists = await Promise.all(identity.userAssigned.map((u) => identityExists(ctx, u.id)));
+  return identity.userAssigned.filter((_, i) => !exists[i]).map((u) => u.id);
+}
+
+const shortName = (id: string) => id.split('/').pop() ?? id;
 
 function describePlan(name: string, p: Plan): string {
   if (!p.changed) return `${name}: already as requested (${p.before}); nothing to change.`;
@@ -106,8 +129,27 @@ function checkPlanned(settings: Settings, ref: ScaleSetRef, planned: ScaleSetIde
   }
 }
 
+/**
+ * Reads the scale set (or takes what its list answer said, first time round), looks for
+ * references to deleted identities when that matters, and plans.
+ */
+async function readAndPlan(ctx: ApplyContext, r: TargetResult): Promise<Plan> {
+  const listed = r.listed;
+  r.listed = undefined;
+  const idle = (s: ScaleSetState) => s.provisioningState === undefined || IDLE_STATES.has(s.provisioningState.toLowerCase());
+  const state = listed && (ctx.settings.operation === 'show' || (listed.etag && idle(listed))) ? listed : await readWhenIdle(ctx, r.ref);
+  if (ctx.settings.removeMissingIdentities || ctx.settings.operation === 'show') {
+    r.missingIdentities = await missingIdentities(ctx, state.identity);
+    for (const id of r.missingIdentities) {
+      const fix = ctx.settings.operation === 'show' ? ' Every identity change on it fails until the reference is removed: run with remove-missing-identities: true.' : ' This step removes the reference (remove-missing-identities).';
+      core.warning(`${r.ref.name} references user-assigned identity ${shortName(id)} (${id}), which no longer exists: reading it answers 404.${fix}`, { title: 'Identity that no longer exists' });
+    }
+  }
+  return planWith(ctx, r, state, r.missingIdentities);
+}
+
 /** Plans against `state` and checks the result; records both on the result. */
-function planFor(ctx: ApplyContext, r: TargetResult, state: ScaleSetState): Plan {
+function planWith(ctx: ApplyContext, r: TargetResult, state: ScaleSetState, missing: string[]): Plan {
   const { ref } = r;
   r.id = state.id;
   if (state.etag) r.etag = state.etag;
@@ -116,7 +158,7 @@ function planFor(ctx: ApplyContext, r: TargetResult, state: ScaleSetState): Plan
   if (state.upgradePolicy) r.upgradePolicy = state.upgradePolicy;
   let p: Plan;
   try {
-    p = plan(state.identity, requestFor(ctx.settings, ref), { name: ref.name, ...(state.orchestrationMode ? { orchestrationMode: state.orchestrationMode } : {}) });
+    p = plan(state.identity, requestFor(ctx.settings, ref, missing), { name: ref.name, ...(state.orchestrationMode ? { orchestrationMode: state.orchestrationMode } : {}) });
   } catch (error) {
     throw error instanceof ActionError ? new CheckFailed(error.message) : error;
   }
@@ -128,8 +170,7 @@ function planFor(ctx: ApplyContext, r: TargetResult, state: ScaleSetState): Plan
 
 /** Phase one: read, plan and check, and resolve role names. Writes nothing. */
 export async function prepare(ctx: ApplyContext, r: TargetResult): Promise<void> {
-  const state = await readWhenIdle(ctx, r.ref);
-  const p = planFor(ctx, r, state);
+  const p = await readAndPlan(ctx, r);
   if (ctx.settings.operation !== 'show') core.info(describePlan(r.ref.name, p));
   if (p.alreadyAbsent.length) core.info(`${r.ref.name}: not assigned, nothing to remove: ${p.alreadyAbsent.join(', ')}`);
   for (const role of ctx.settings.roleAssignments) {
@@ -199,11 +240,11 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
         if (++lost > MAX_LOST_WRITES) throw error;
         r.write = 'none';
         core.info(`${r.ref.name}: the answer to the write was lost (${f.message}); reading the scale set to see whether it landed.`);
-        const state = await readWhenIdle(ctx, r.ref);
-        const next = planFor(ctx, r, state);
+        const next = await readAndPlan(ctx, r);
+        const now = r.after as ScaleSetIdentity;
         if (!next.changed) {
           // Landed (or another writer made the same change at the same moment): the state is as requested.
-          r.changed = !sameIdentity(r.before as ScaleSetIdentity, state.identity);
+          r.changed = !sameIdentity(r.before as ScaleSetIdentity, now);
           if (r.changed) {
             r.write = 'completed';
             r.applied = p;
@@ -221,7 +262,7 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
           throw new ActionError(`${r.ref.name} kept changing between our read and our write (${MAX_REPLANS} times 412 PreconditionFailed); nothing was written by this step. Another process is updating it continuously: run this step again once it settles.`);
         }
         core.info(`${r.ref.name}: the scale set changed since it was read (412 PreconditionFailed); reading it again and re-planning (${replans} of ${MAX_REPLANS}).`);
-        p = planFor(ctx, r, await readWhenIdle(ctx, r.ref));
+        p = await readAndPlan(ctx, r);
         core.info(describePlan(r.ref.name, p));
         continue;
       }
@@ -229,12 +270,25 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
         const wait = backoffMs(attempt, f.headers);
         core.info(`${r.ref.name}: Azure answered ${f.statusCode} ${f.code ?? ''}; reading again and retrying in ${(wait / 1000).toFixed(1)} s.`);
         await sleep(wait, ctx.signal);
-        p = planFor(ctx, r, await readWhenIdle(ctx, r.ref));
+        p = await readAndPlan(ctx, r);
         continue;
       }
+      if (f.code === 'FailedIdentityOperation') throw await explainMissingIdentity(ctx, r, f.message, error);
       throw error;
     }
   }
+}
+
+/**
+ * Azure refuses an identity write that keeps a reference to a deleted identity. Name it,
+ * confirm it is gone by reading it, and say how to drop it.
+ */
+async function explainMissingIdentity(ctx: ApplyContext, r: TargetResult, message: string, error: unknown): Promise<unknown> {
+  const named = /Resource '([^']+)' was not found/i.exec(message)?.[1]?.replace(/\/{2,}/g, '/');
+  const reference = named ? r.before?.userAssigned.find((u) => sameId(u.id, named)) : undefined;
+  if (!reference || await identityExists(ctx, reference.id)) return error;
+  r.missingIdentities = [...new Set([...r.missingIdentities, reference.id])];
+  return new ActionError(`Scale set ${q(r.ref.name)} still references user-assigned identity ${shortName(reference.id)} (${reference.id}), which no longer exists: reading it answers 404. Azure refuses every identity change on the scale set while that reference stays (FailedIdentityOperation). Drop it in the same step with remove-missing-identities: true, or run operation: remove with user-assigned-ids: ${reference.id}.`);
 }
 
 /** Whose principal receives the roles: the named user-assigned identity, else the system-assigned one. */

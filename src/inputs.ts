@@ -6,13 +6,14 @@ import { parseIdentityType } from './identity.ts';
 import {
   checkIdentityName, checkResourceGroup, checkScaleSetName, identityId, isGuid, parseIdentityId, parseScaleSetId, sameId, scaleSetId,
 } from './resource-id.ts';
-import type { CloudRequest, Operation, RoleRequest, ScaleSetRef, Settings, SignIn } from './settings.ts';
+import { namePattern, type NamePattern, type TagFilter } from './selectors.ts';
+import type { CloudRequest, FleetQuery, Operation, RoleRequest, ScaleSetRef, Settings, SignIn } from './settings.ts';
 import { hasControlCharacters, q } from './text.ts';
 
 export const INPUTS = [
   'client-id', 'tenant-id', 'subscription-id', 'audience', 'environment', 'resource-manager-endpoint', 'resource-manager-audience', 'authority-host',
   'resource-group', 'vmss-name', 'vmss-id', 'operation', 'identity-type', 'user-assigned-ids', 'dry-run', 'timeout-seconds', 'max-parallel',
-  'role-assignments', 'role-assignee', 'remove-legacy-extension',
+  'role-assignments', 'role-assignee', 'remove-legacy-extension', 'vmss-tags', 'allow-no-match', 'remove-missing-identities',
 ] as const;
 export type InputName = (typeof INPUTS)[number];
 
@@ -23,7 +24,7 @@ export const DEFAULT_OPERATION: Operation = 'assign';
 const OPERATIONS: Operation[] = ['assign', 'set', 'remove', 'show'];
 const TYPES = "SystemAssigned, UserAssigned, 'SystemAssigned, UserAssigned' or None";
 /** Inputs that hold one line per item; every other input is a single line. */
-const MULTI_LINE = new Set<InputName>(['vmss-name', 'vmss-id', 'user-assigned-ids', 'role-assignments']);
+const MULTI_LINE = new Set<InputName>(['vmss-name', 'vmss-id', 'user-assigned-ids', 'role-assignments', 'resource-group', 'subscription-id', 'vmss-tags']);
 /** Generous for lists of a thousand resource ids; anything longer is a mistake. */
 const MAX_LIST_CHARS = 512 * 1024;
 const MAX_LINE_CHARS: Partial<Record<InputName, number>> = { audience: 600 };
@@ -72,11 +73,14 @@ export function readSettings(rawRead: ReadInput, env: NodeJS.ProcessEnv = {}): S
   const roleAssignee = readRoleAssignee(read('role-assignee'), roleAssignments, operation, system, userAssignedIds);
   const cloud = readCloud(read('environment'), read('resource-manager-endpoint'), read('resource-manager-audience'), read('authority-host'));
   const signIn = readSignIn(read, env, cloud);
-  const targets = readTargets(read, env);
+  const { targets, query } = readTargets(read, env);
   const settings: Settings = {
     signIn,
     cloud,
     targets,
+    ...(query ? { query } : {}),
+    allowNoMatch: bool('allow-no-match', read('allow-no-match'), false),
+    removeMissingIdentities: bool('remove-missing-identities', read('remove-missing-identities'), false),
     operation,
     ...(system !== undefined ? { system } : {}),
     userAssignedIds,
@@ -87,6 +91,8 @@ export function readSettings(rawRead: ReadInput, env: NodeJS.ProcessEnv = {}): S
     ...(roleAssignee ? { roleAssignee } : {}),
     removeLegacyExtension: bool('remove-legacy-extension', read('remove-legacy-extension'), false),
   };
+  if (settings.allowNoMatch && !query) throw new InputError('allow-no-match', 'is only for scale sets chosen by pattern or tag (vmss-name with * or ?, several resource groups or subscriptions, or vmss-tags). Remove it.');
+  if (settings.removeMissingIdentities && settings.operation === 'show') throw new InputError('remove-missing-identities', "is set but operation 'show' only reads. Use operation assign, remove or set.");
   for (const target of targets) checkAgainstTarget(settings, target);
   return settings;
 }
@@ -203,37 +209,89 @@ function readSignIn(read: ReadInput, env: NodeJS.ProcessEnv, cloud: CloudRequest
   return { kind: 'oidc', clientId, tenantId, ...(audience ? { audience } : {}), ...(given ? { audienceGiven: true } : {}) };
 }
 
-function readTargets(read: ReadInput, env: NodeJS.ProcessEnv): ScaleSetRef[] {
+const MAX_TAG_KEY = 512;
+const MAX_TAG_VALUE = 256;
+
+/** `key=value` lines, or `key` alone for "the tag is present". */
+function readTags(value: string): TagFilter[] {
+  const filters = value.split('\n').map((l) => l.trim()).filter(Boolean).map((line) => {
+    const at = line.indexOf('=');
+    const key = (at < 0 ? line : line.slice(0, at)).trim();
+    const tagValue = at < 0 ? undefined : line.slice(at + 1).trim();
+    if (!key || key.length > MAX_TAG_KEY || (tagValue !== undefined && tagValue.length > MAX_TAG_VALUE)) {
+      throw new InputError('vmss-tags', `${q(line)} is not 'key=value' or 'key': tag names are 1-${MAX_TAG_KEY} characters, values at most ${MAX_TAG_VALUE}.`);
+    }
+    return { key, ...(tagValue !== undefined ? { value: tagValue } : {}) };
+  });
+  filters.forEach((f, i) => {
+    if (filters.findIndex((o) => o.key.toLowerCase() === f.key.toLowerCase()) < i) throw new InputError('vmss-tags', `names the tag ${q(f.key)} twice (tag names compare case-insensitively). List each tag once.`);
+  });
+  return filters;
+}
+
+function readSubscriptions(read: ReadInput, env: NodeJS.ProcessEnv): string[] {
+  const given = list(read('subscription-id'));
+  const subscriptions = given.length ? given : [env['AZURE_SUBSCRIPTION_ID'] ?? ''].filter(Boolean);
+  if (subscriptions.length === 0) throw new InputError('subscription-id', "is empty. Give 'subscription-id' (or the AZURE_SUBSCRIPTION_ID variable), or use 'vmss-id'.");
+  for (const s of subscriptions) if (!isGuid(s)) throw new InputError('subscription-id', `${q(s)} is not a GUID.`);
+  if (new Set(subscriptions.map((s) => s.toLowerCase())).size !== subscriptions.length) throw new InputError('subscription-id', 'lists a subscription twice. List each once.');
+  return subscriptions;
+}
+
+function readPatterns(input: InputName, values: string[], check: (input: string, name: string) => void, kind: string): NamePattern[] {
+  return values.map((v) => {
+    const p = namePattern(v);
+    if (!p.glob) {
+      check(input, v);
+      return p;
+    }
+    // A glob is checked as a name with its wildcards standing for valid characters.
+    try {
+      check(input, v.replace(/[*?]/g, 'x'));
+    } catch {
+      throw new InputError(input, `${q(v)} is not a valid ${kind} pattern: use the characters of a ${kind} name, with * for any run of them and ? for one.`);
+    }
+    return p;
+  });
+}
+
+function readTargets(read: ReadInput, env: NodeJS.ProcessEnv): { targets: ScaleSetRef[]; query?: FleetQuery } {
   const ids = list(read('vmss-id'));
   const names = list(read('vmss-name'));
-  const resourceGroup = read('resource-group');
-  const subscriptionInput = read('subscription-id');
-  if (ids.length > 0 && names.length > 0) {
-    throw new InputError('vmss-id', "is set together with 'vmss-name'. Name the scale sets one way: 'vmss-id', or 'resource-group' with 'vmss-name'.");
+  const tags = readTags(read('vmss-tags'));
+  const groups = list(read('resource-group'));
+  if (ids.length > 0 && (names.length > 0 || tags.length > 0)) {
+    throw new InputError('vmss-id', `is set together with '${names.length ? 'vmss-name' : 'vmss-tags'}'. Name the scale sets one way: 'vmss-id', or 'resource-group' with 'vmss-name' and/or 'vmss-tags'.`);
   }
-  let targets: ScaleSetRef[];
   if (ids.length > 0) {
-    if (resourceGroup) throw new InputError('resource-group', "is not used with 'vmss-id' (the id names the resource group). Remove one of them.");
-    targets = ids.map((id) => parseScaleSetId('vmss-id', id));
+    if (groups.length) throw new InputError('resource-group', "is not used with 'vmss-id' (the id names the resource group). Remove one of them.");
+    const subscriptionInput = list(read('subscription-id'));
+    const targets = ids.map((id) => parseScaleSetId('vmss-id', id));
     for (const t of targets) {
-      if (subscriptionInput && !sameId(subscriptionInput, t.subscriptionId)) {
-        throw new InputError('subscription-id', `${q(subscriptionInput)} conflicts with subscription ${q(t.subscriptionId)} in vmss-id ${q(scaleSetId(t))}. Remove subscription-id or make them agree.`);
+      if (subscriptionInput.length && !subscriptionInput.some((s) => sameId(s, t.subscriptionId))) {
+        throw new InputError('subscription-id', `${q(subscriptionInput.join(', '))} conflicts with subscription ${q(t.subscriptionId)} in vmss-id ${q(scaleSetId(t))}. Remove subscription-id or make them agree.`);
       }
     }
-  } else {
-    if (names.length === 0) throw new InputError('vmss-name', "is empty. Give 'resource-group' and 'vmss-name', or 'vmss-id' (the scale set's full resource id).");
-    if (!resourceGroup) throw new InputError('resource-group', "is empty. 'vmss-name' needs the resource group the scale set is in.");
-    checkResourceGroup('resource-group', resourceGroup);
-    const subscriptionId = subscriptionInput || env['AZURE_SUBSCRIPTION_ID'] || '';
-    if (!subscriptionId) throw new InputError('subscription-id', "is empty. Give 'subscription-id' (or the AZURE_SUBSCRIPTION_ID variable), or use 'vmss-id'.");
-    if (!isGuid(subscriptionId)) throw new InputError('subscription-id', `${q(subscriptionId)} is not a GUID.`);
-    for (const n of names) checkScaleSetName('vmss-name', n);
-    targets = names.map((name) => ({ subscriptionId, resourceGroup, name }));
+    return { targets: unique(targets, 'vmss-id') };
   }
+  if (names.length === 0 && tags.length === 0) throw new InputError('vmss-name', "is empty. Give 'resource-group' and 'vmss-name' (names or patterns such as web-*), 'vmss-tags', or 'vmss-id' (the scale set's full resource id).");
+  if (groups.length === 0) throw new InputError('resource-group', `is empty. ${names.length ? "'vmss-name'" : "'vmss-tags'"} needs the resource group(s) to look in ('*' for every resource group of the subscription).`);
+  const resourceGroups = groups.map((g) => (g === '*' ? namePattern('*') : readPatterns('resource-group', [g], checkResourceGroup, 'resource group')[0] as NamePattern));
+  const namePatterns = readPatterns('vmss-name', names, checkScaleSetName, 'scale set');
+  const subscriptions = readSubscriptions(read, env);
+  const exact = subscriptions.length === 1 && resourceGroups.length === 1 && !resourceGroups[0]?.glob && tags.length === 0 && namePatterns.every((p) => !p.glob);
+  if (exact) {
+    const [subscriptionId = '', resourceGroup = ''] = [subscriptions[0], groups[0]];
+    return { targets: unique(names.map((name) => ({ subscriptionId, resourceGroup, name })), 'vmss-name') };
+  }
+  return { targets: [], query: { subscriptions, resourceGroups, ...(namePatterns.length ? { names: namePatterns } : {}), tags } };
+}
+
+function unique(targets: ScaleSetRef[], input: InputName): ScaleSetRef[] {
   const seen = new Set<string>();
   for (const t of targets) {
     const key = scaleSetId(t).toLowerCase();
-    if (seen.has(key)) throw new InputError(ids.length ? 'vmss-id' : 'vmss-name', `names the scale set ${q(t.name)} twice. List each scale set once.`);
+    if (seen.has(key)) throw new InputError(input, `names the scale set ${q(t.name)} twice. List each scale set once.`);
     seen.add(key);
   }
   return targets;
@@ -242,7 +300,7 @@ function readTargets(read: ReadInput, env: NodeJS.ProcessEnv): ScaleSetRef[] {
 /** The scale sets the inputs name, when they can be read at all: for outputs after an input error. */
 export function targetsIfValid(rawRead: ReadInput, env: NodeJS.ProcessEnv): ScaleSetRef[] {
   try {
-    return readTargets(guardedReader(rawRead), env);
+    return readTargets(guardedReader(rawRead), env).targets;
   } catch {
     return [];
   }

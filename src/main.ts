@@ -9,11 +9,15 @@ import { pollIntervalMs, ScaleSets } from './azure/scale-sets.ts';
 import { signIn, type Session } from './azure/sign-in.ts';
 import { resolveCloud, type Cloud } from './cloud.ts';
 import { ActionError } from './errors.ts';
-import { describeSignInError, describeTargetFailure, NO_ID_TOKEN } from './messages.ts';
+import { armFailure } from './azure/arm-errors.ts';
+import { discover, type Discovery } from './azure/fleet.ts';
+import { Pacer } from './azure/pacing.ts';
+import { describeScopeFailure, describeSignInError, describeTargetFailure, NO_ID_TOKEN } from './messages.ts';
+import { describeTags } from './selectors.ts';
 import type { Prefetch } from './oidc-prefetch.ts';
 import { failStep, writeOutputs, writeSummary } from './report.ts';
 import { newResult, type TargetResult } from './result.ts';
-import type { Settings } from './settings.ts';
+import type { FleetQuery, Settings } from './settings.ts';
 import { clip } from './text.ts';
 
 async function connect(settings: Settings, signal: AbortSignal): Promise<Cloud> {
@@ -56,6 +60,8 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
       return c;
     } catch (error) {
       const message = startFailure(error, settings, session, env);
+      // A fleet chosen by query has no targets yet: one entry carries the failure.
+      if (results.length === 0) results.push({ ...newResult({ subscriptionId: settings.query?.subscriptions[0] ?? '', resourceGroup: '', name: '' }), id: '' });
       for (const r of results) r.error = message;
       return undefined;
     }
@@ -64,23 +70,54 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
   await finish(results, settings, signal);
 }
 
+/** The scale sets a query matches, as results; scopes that could not be listed fail on their own. */
+async function findFleet(query: FleetQuery, scaleSets: ScaleSets, session: Session, signal: AbortSignal): Promise<TargetResult[] | string> {
+  return core.group('Finding scale sets', async () => {
+    const found = await abortable(discover(query, scaleSets, signal), signal);
+    core.info(`${found.matched.length} of ${found.seen} scale sets match${found.failures.length ? `; ${found.failures.length} scope(s) could not be listed` : ''}.`);
+    for (const v of found.matched) core.info(`  ${v.ref.subscriptionId}/${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`);
+    const matched = found.matched.map((v) => ({ ...newResult(v.ref), id: v.id, listed: v, tags: v.tags }));
+    const failed = found.failures.map((f) => ({
+      ...newResult({ subscriptionId: f.subscriptionId, resourceGroup: f.scope.split('/')[4] ?? '', name: '' }),
+      id: f.scope,
+      error: describeScopeFailure(armFailure(f.error), f.scope, session.describe, query.subscriptions.length),
+    }));
+    if (matched.length || failed.length) return [...matched, ...failed];
+    return noMatch(query, found);
+  });
+}
+
 async function configure(settings: Settings, results: TargetResult[], cloud: Cloud, session: Session, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<void> {
+  const pacer = new Pacer((what) => core.debug(`ARM request budget: ${what}`));
+  const endpoint = { ...cloud, pacer };
+  const scaleSets = new ScaleSets(session.credential, endpoint, pollIntervalMs(Math.min(settings.maxParallel, Math.max(results.length, 1))));
+  if (settings.query) {
+    const fleet = await findFleet(settings.query, scaleSets, session, signal);
+    if (typeof fleet === 'string') {
+      if (settings.allowNoMatch) core.notice(`${fleet} allow-no-match is set: nothing to do.`);
+      else results.push({ ...newResult({ subscriptionId: settings.query.subscriptions[0] ?? '', resourceGroup: '', name: '' }), id: '', error: fleet });
+      return;
+    }
+    results.push(...fleet);
+  }
   const parallel = Math.min(settings.maxParallel, results.length);
   const ctx: ApplyContext = {
-    scaleSets: new ScaleSets(session.credential, cloud, pollIntervalMs(parallel)),
-    roles: new RoleAssignments(session.credential, cloud),
+    scaleSets: settings.query ? new ScaleSets(session.credential, endpoint, pollIntervalMs(parallel)) : scaleSets,
+    roles: new RoleAssignments(session.credential, endpoint),
     settings,
     signal,
   };
-  const fleet = results.length > 1;
+  const pending = results.filter((r) => !r.error);
+  const fleet = results.length > 1 || settings.query !== undefined;
   const fail = (r: TargetResult, error: unknown) => {
     r.error = describeTargetFailure(signal.aborted ? signal.reason : error, r, settings.signIn, session.facts, env, session.describe);
     if (fleet) core.error(r.error, { title: `Scale set ${r.ref.name}` });
   };
   // Log groups cannot nest or interleave: one for a lone scale set, one for a fleet (lines carry the name).
-  core.startGroup(fleet ? `${results.length} scale sets, ${parallel} at a time` : `Scale set ${results[0]?.ref.name ?? ''}`);
+  if (pending.length === 0) return;
+  core.startGroup(fleet ? `${pending.length} scale sets, ${parallel} at a time` : `Scale set ${pending[0]?.ref.name ?? ''}`);
   try {
-    await forEachLimited(results, settings.maxParallel, async (r) => {
+    await forEachLimited(pending, settings.maxParallel, async (r) => {
       try {
         await prepare(ctx, r);
       } catch (error) {
@@ -88,13 +125,13 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
         fail(r, error);
       }
     });
-    const invalid = results.filter((r) => r.invalid);
+    const invalid = pending.filter((r) => r.invalid);
     if (invalid.length) {
       const names = invalid.map((r) => r.ref.name).join(', ');
-      for (const r of results.filter((t) => !t.error)) r.error = `Not changed: every scale set is checked before any is written, and the inputs do not fit ${names}. Nothing was written to any scale set.`;
+      for (const r of pending.filter((t) => !t.error)) r.error = `Not changed: every scale set is checked before any is written, and the inputs do not fit ${names}. Nothing was written to any scale set.`;
       return;
     }
-    await forEachLimited(results.filter((r) => !r.error), settings.maxParallel, async (r) => {
+    await forEachLimited(pending.filter((r) => !r.error), settings.maxParallel, async (r) => {
       try {
         await applyChange(ctx, r);
         await removeLegacyExtensions(ctx, r);
@@ -106,11 +143,24 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   } finally {
     core.endGroup();
   }
+  if (pacer.waitedMs) core.info(`Waited ${(pacer.waitedMs / 1000).toFixed(1)} s in all to stay within ARM's request budgets.`);
   for (const r of results) {
     for (const name of r.legacyExtensions) {
       core.warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, { title: 'Retired managed identity extension' });
     }
   }
+}
+
+/** Nothing matched: say what was asked and what the listings did show. */
+function noMatch(query: FleetQuery, found: Discovery): string {
+  const asked = [
+    query.names ? `vmss-name ${query.names.map((n) => n.text).join(', ')}` : 'every scale set',
+    query.tags.length ? `vmss-tags ${query.tags.map((t) => (t.value === undefined ? t.key : `${t.key}=${t.value}`)).join(', ')}` : '',
+    `resource-group ${query.resourceGroups.map((g) => g.text).join(', ')}`,
+    `subscription ${query.subscriptions.join(', ')}`,
+  ].filter(Boolean).join('; ');
+  const shown = found.others.map((v) => `${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`).join('; ');
+  return `No scale set matched (${clip(asked, 600)}). The listings showed ${found.seen} scale set(s)${found.seen ? `: ${clip(shown, 1500)}${found.seen > found.others.length ? ' …' : ''}` : ''}. Check the patterns and tags (tag names compare in any case, values exactly), or set allow-no-match: true when an empty fleet is fine.`;
 }
 
 async function finish(results: TargetResult[], settings: Settings, signal: AbortSignal): Promise<void> {

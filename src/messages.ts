@@ -135,6 +135,18 @@ export function describeArmFailure(f: ArmFailure, ref: ScaleSetRef, signedInAs: 
   return `Azure rejected the request for ${where}${code}: ${f.message}${details ? ` Details: ${details}` : ''}`;
 }
 
+/** A subscription or resource group whose scale sets could not be listed. */
+export function describeScopeFailure(f: ArmFailure, scope: string, signedInAs: string, subscriptions = 1): string {
+  if (f.code === 'AuthorizationFailed') {
+    const action = /perform action '([^']+)'/.exec(f.message)?.[1] ?? 'Microsoft.Compute/virtualMachineScaleSets/read';
+    return `Could not list the scale sets of ${scope}: ${signedInAs} may not perform '${action}' there (AuthorizationFailed). Grant it ${roleFor(action)}, or leave this subscription out of subscription-id. Its scale sets were not changed.`;
+  }
+  if (f.code === 'ResourceGroupNotFound') return `Resource group ${scope.split('/')[4] ?? ''} does not exist in subscription ${scope.split('/')[2] ?? ''}${subscriptions > 1 ? ' nor in the other subscriptions listed' : ''} (ResourceGroupNotFound). Check resource-group.`;
+  if (f.code === 'SubscriptionNotFound') return `Subscription ${scope.split('/')[2] ?? ''} was not found or the signed-in identity has no access to it (SubscriptionNotFound). Check subscription-id.`;
+  const details = describeDetails(f.details);
+  return `Could not list the scale sets of ${scope}${f.code ? ` (${f.code}${f.statusCode ? `, HTTP ${f.statusCode}` : ''})` : f.statusCode ? ` (HTTP ${f.statusCode})` : ''}: ${f.message}${details ? ` Details: ${details}` : ''}`;
+}
+
 /** What this run wrote to the scale set, for any message that follows a write. */
 function whatWasWritten(r: TargetResult): string {
   const check = `Check with: az vmss show -g ${r.ref.resourceGroup} -n ${r.ref.name} --query identity`;

@@ -17,6 +17,8 @@ export interface IdentityRequest {
   system?: boolean;
   /** Full user-assigned identity resource ids, as the user wrote them. */
   userAssignedIds: string[];
+  /** References to identities that no longer exist, to drop in the same write (remove-missing-identities). */
+  dropMissing?: string[];
 }
 
 export interface IdentityPatch {
@@ -79,6 +81,11 @@ export function plan(current: ScaleSetIdentity, request: IdentityRequest, facts:
       break;
   }
 
+  if (request.operation !== 'show') {
+    // Never one the user listed: assigning it again is theirs to decide, set and remove already cover it.
+    const drop = (request.dropMissing ?? []).filter((id) => findUserAssigned(current, id) && !listed.some((l) => sameId(l, id)) && !remove.some((r) => sameId(r, id)));
+    remove = [...remove, ...drop.map((id) => findUserAssigned(current, id)?.id ?? id)];
+  }
   const keep = current.userAssigned.filter((u) => !remove.some((id) => sameId(id, u.id)));
   const after = typeOf(wantSystem, keep.length + add.length > 0);
   if (wantSystem && !hasSystem && facts.orchestrationMode?.toLowerCase() === 'flexible') {

@@ -39,6 +39,7 @@ export function resultJson(r: TargetResult) {
     ...(r.operationUrl && r.write === 'accepted' ? { operationUrl: r.operationUrl } : {}),
     ...(r.roles.length ? { roleAssignments: r.roles.map((g) => ({ role: g.role, scope: g.scope, id: g.id, created: g.created })) } : {}),
     ...(r.removedExtensions.length ? { removedExtensions: r.removedExtensions } : {}),
+    ...(r.missingIdentities.length ? { missingIdentities: r.missingIdentities } : {}),
     ...(r.error ? { error: r.error } : {}),
   };
 }
@@ -106,8 +107,13 @@ export async function writeSummary(results: TargetResult[], settings: Settings):
   if (!process.env['GITHUB_STEP_SUMMARY']) return;
   const show = settings.operation === 'show';
   const s = core.summary.addHeading(`Scale set identities: ${settings.operation}${settings.dryRun ? ' (dry run, nothing written)' : ''}`, 2);
+  if (settings.query) s.addRaw(`<p>Chosen by pattern or tag: ${results.filter((r) => r.ref.name).length} scale set(s).</p>`, true);
   for (const r of results) {
-    s.addHeading(esc(r.ref.name), 3);
+    s.addHeading(esc(r.ref.name ? `${r.ref.name}${settings.query ? ` (${r.ref.resourceGroup}, ${r.ref.subscriptionId})` : ''}` : r.id || 'Fleet'), 3);
+    if (!r.ref.name) {
+      s.addRaw(`<p><strong>Failed:</strong> ${esc(r.error ?? '')}</p>`, true);
+      continue;
+    }
     if (show) {
       s.addTable([[{ data: 'Identity', header: true }], [identityRows(r.after ?? r.before).map(esc).join('<br>')]]);
     } else {
@@ -118,6 +124,7 @@ export async function writeSummary(results: TargetResult[], settings: Settings):
         [identityRows(r.before).map(esc).join('<br>'), identityRows(planned).map(esc).join('<br>')],
       ]);
     }
+    for (const id of r.missingIdentities) s.addRaw(`<p>⚠️ References ${esc(id.split('/').pop() ?? id)}, which no longer exists (${esc(id)}).</p>`, true);
     for (const w of r.warnings) s.addRaw(`<p>⚠️ Cannot be undone${settings.dryRun ? ' (planned)' : ''}: ${esc(w)}.</p>`, true);
     const changes = show ? [] : changeLines(r, settings);
     if (changes.length || (!r.error && !show)) s.addList(changes.length ? changes.map(esc) : ['No change needed']);

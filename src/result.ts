@@ -1,5 +1,6 @@
 // What happened to one scale set, as the applier records it and the report tells it.
 import type { GrantedRole } from './azure/roles.ts';
+import type { ScaleSetState } from './azure/scale-sets.ts';
 import type { ScaleSetIdentity } from './identity.ts';
 import type { Plan } from './plan.ts';
 import { scaleSetId } from './resource-id.ts';
@@ -18,6 +19,12 @@ export interface TargetResult {
   before?: ScaleSetIdentity;
   after?: ScaleSetIdentity;
   etag?: string;
+  /** What a list answer said of the scale set: used instead of a first read. */
+  listed?: ScaleSetState;
+  /** User-assigned identities the scale set references that no longer exist. */
+  missingIdentities: string[];
+  /** Tags, when a list answer showed them. */
+  tags?: Record<string, string>;
   /** The latest plan. */
   plan?: Plan;
   /** The plan whose write Azure accepted: what this run changed. */
@@ -44,7 +51,7 @@ export interface TargetResult {
 }
 
 export function newResult(ref: ScaleSetRef): TargetResult {
-  return { ref, id: scaleSetId(ref), changed: false, write: 'none', legacyExtensions: [], warnings: [], roles: [], removedExtensions: [] };
+  return { ref, id: scaleSetId(ref), changed: false, write: 'none', legacyExtensions: [], missingIdentities: [], warnings: [], roles: [], removedExtensions: [] };
 }
 
 /** The write state as outputs report it. */

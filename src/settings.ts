@@ -1,5 +1,6 @@
 // The typed settings one run works from. inputs.ts reads them; plan, azure, apply and report
 // share them. No logic here beyond the types.
+import type { NamePattern, TagFilter } from './selectors.ts';
 
 export type Operation = 'set' | 'assign' | 'remove' | 'show';
 
@@ -35,11 +36,26 @@ export interface ScaleSetRef {
   name: string;
 }
 
+/** Scale sets chosen by pattern or tag: resolved through ARM's list calls at run time. */
+export interface FleetQuery {
+  subscriptions: string[];
+  /** Resource group names or globs; `*` is every resource group of the subscription. */
+  resourceGroups: NamePattern[];
+  /** Scale set names or globs; undefined: every scale set (vmss-tags alone). */
+  names?: NamePattern[];
+  tags: TagFilter[];
+}
+
 export interface Settings {
   signIn: SignIn;
   cloud: CloudRequest;
-  /** The scale sets to configure, each with its subscription. */
+  /** The scale sets named exactly, each with its subscription (empty when a query chooses them). */
   targets: ScaleSetRef[];
+  query?: FleetQuery;
+  /** A query that matches nothing succeeds instead of failing. */
+  allowNoMatch: boolean;
+  /** Drop references to user-assigned identities that no longer exist, in the same write. */
+  removeMissingIdentities: boolean;
   operation: Operation;
   /**
    * set: whether the system-assigned identity should exist;

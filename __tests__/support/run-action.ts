@@ -17,6 +17,8 @@ const DEFAULTS: Record<string, string> = {
   'timeout-seconds': '900',
   'max-parallel': '50',
   'remove-legacy-extension': 'false',
+  'allow-no-match': 'false',
+  'remove-missing-identities': 'false',
 };
 
 export interface ActionRun {

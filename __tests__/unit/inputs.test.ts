@@ -108,3 +108,29 @@ describe('inputs: echoed values', () => {
     }
   });
 });
+
+describe('inputs: selectors', () => {
+  const SUB2 = '11111111-2222-4333-8444-555555555555';
+  it('plain names in one resource group of one subscription stay exact targets: no listing', () => {
+    const s = readSettings(read({ ...BASE, 'vmss-name': 'web-1, web-2' }), ENV);
+    assert.equal(s.query, undefined);
+    assert.deepEqual(s.targets.map((t) => t.name), ['web-1', 'web-2']);
+  });
+
+  it('patterns, several resource groups or subscriptions, and tags make a query', () => {
+    const s = readSettings(read({ ...BASE, 'vmss-name': 'aks-*-vmss\nweb-?', 'resource-group': 'rg-a\nrg-*', 'subscription-id': `${ENV.AZURE_SUBSCRIPTION_ID}\n${SUB2}`, 'vmss-tags': 'role=web\nowner' }), ENV);
+    assert.deepEqual(s.targets, []);
+    assert.deepEqual(s.query, {
+      subscriptions: [ENV.AZURE_SUBSCRIPTION_ID, SUB2],
+      resourceGroups: [{ text: 'rg-a', glob: false }, { text: 'rg-*', glob: true }],
+      names: [{ text: 'aks-*-vmss', glob: true }, { text: 'web-?', glob: true }],
+      tags: [{ key: 'role', value: 'web' }, { key: 'owner' }],
+    });
+  });
+
+  it('vmss-tags alone chooses every scale set of the resource groups', () => {
+    const s = readSettings(read({ 'resource-group': '*', 'vmss-tags': 'role=web', 'identity-type': 'SystemAssigned' }), ENV);
+    assert.equal(s.query?.names, undefined);
+    assert.deepEqual(s.query?.resourceGroups, [{ text: '*', glob: true }]);
+  });
+});

@@ -2,16 +2,20 @@
 // user agent, and the retry policy. Reads retry in the SDK pipeline; writes never do, so the
 // action itself decides what a lost answer means (it reads the scale set again).
 import type { ClientOptions } from '@azure-rest/core-client';
+import type { Pacer } from './pacing.ts';
 
 export const USER_AGENT = 'vmss-identity-action/2.0';
 
 export interface Endpoint {
   resourceManager: string;
   scope: string;
+  /** Shared by every client of a run, so all of them respect the same budgets. */
+  pacer?: Pacer;
 }
 
 export function clientOptions(cloud: Endpoint, purpose: 'read' | 'write'): ClientOptions & { endpoint: string } {
   return {
+    ...(cloud.pacer ? { additionalPolicies: [{ policy: cloud.pacer.policy(), position: 'perRetry' as const }] } : {}),
     endpoint: cloud.resourceManager,
     credentials: { scopes: [cloud.scope] },
     userAgentOptions: { userAgentPrefix: USER_AGENT },

@@ -27,7 +27,14 @@ export function pollIntervalMs(parallel: number): number {
   return Math.max(POLL_INTERVAL_MS, Math.ceil((parallel * 1000) / MAX_POLLS_PER_SECOND));
 }
 
+const MANAGED_IDENTITY_API_VERSION = '2023-01-31';
 const LEGACY_PUBLISHER = 'microsoft.managedidentity';
+
+/** The subscription, resource group and name in a scale set's id. */
+function refFromId(id: string): ScaleSetRef | undefined {
+  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/([^/]+)$/i.exec(id);
+  return m ? { subscriptionId: m[1] as string, resourceGroup: m[2] as string, name: m[3] as string } : undefined;
+}
 const VMSS_PATH = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmScaleSetName}';
 const API = { 'api-version': COMPUTE_API_VERSION };
 
@@ -66,9 +73,16 @@ export class OperationFailedError extends Error {
   }
 }
 
+/** A scale set as a list answer shows it: its state and its tags. */
+export interface ListedScaleSet extends ScaleSetState {
+  tags: Record<string, string>;
+}
+
 /** The parts of ARM's scale set JSON the action reads. */
 interface ArmScaleSet {
   id?: string;
+  name?: string;
+  tags?: Record<string, string>;
   etag?: string;
   identity?: ArmIdentity;
   properties?: {
@@ -138,6 +152,50 @@ export class ScaleSets {
 
   private resource(ref: ScaleSetRef, purpose: 'read' | 'write', suffix = '', ...params: string[]) {
     return this.context(ref.subscriptionId, purpose).path(`${VMSS_PATH}${suffix}`, ref.subscriptionId, ref.resourceGroup, ref.name, ...params);
+  }
+
+  /**
+   * Every scale set of a resource group, or of the subscription, page by page. `nextLink` is
+   * followed verbatim, but only on the cloud's own ARM host: the bearer token goes nowhere else.
+   */
+  async *list(subscriptionId: string, resourceGroup: string | undefined, signal: AbortSignal): AsyncGenerator<ListedScaleSet[]> {
+    const context = this.context(subscriptionId, 'read');
+    const origin = new URL(this.cloud.resourceManager).origin;
+    let next: string | undefined = resourceGroup
+      ? `/subscriptions/${encodeURIComponent(subscriptionId)}/resourceGroups/${encodeURIComponent(resourceGroup)}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=${COMPUTE_API_VERSION}`
+      : `/subscriptions/${encodeURIComponent(subscriptionId)}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=${COMPUTE_API_VERSION}`;
+    while (next) {
+      const url: string = next.startsWith('/') ? `${this.cloud.resourceManager}${next}` : next;
+      if (new URL(url).origin !== origin) throw new ArmRequestError({ message: `a list answer pointed its next page at ${new URL(url).host}, outside ${new URL(origin).host}; the action does not follow it`, details: [], network: false });
+      const response = await this.page(context, url, signal);
+      const body = response.body as { value?: ArmScaleSet[]; nextLink?: string } | undefined;
+      yield (body?.value ?? []).flatMap((vmss) => {
+        const ref = vmss.id ? refFromId(vmss.id) : undefined;
+        return ref ? [{ ...toState(ref, vmss), tags: vmss.tags ?? {} }] : [];
+      });
+      next = body?.nextLink || undefined;
+    }
+  }
+
+  /** One page, waiting out throttling and busy answers (a 429 without Retry-After is not retried by the SDK). */
+  private async page(context: ComputeManagementContext, url: string, signal: AbortSignal): Promise<PathUncheckedResponse> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return expect(await context.pathUnchecked(url).get({ abortSignal: signal }), ['200']);
+      } catch (error) {
+        if (signal.aborted || !isTransient(error) || attempt >= 10) throw error;
+        await sleep(backoffMs(attempt, armFailure(error).headers), signal);
+      }
+    }
+  }
+
+  /** Whether a user-assigned identity exists: a reference to a deleted one blocks every identity write. */
+  async identityExists(id: string, signal: AbortSignal): Promise<boolean> {
+    const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? '';
+    const response = await this.context(subscriptionId, 'read').pathUnchecked(id).get({ queryParameters: { 'api-version': MANAGED_IDENTITY_API_VERSION }, abortSignal: signal });
+    if (response.status === '404') return false;
+    expect(response, ['200']);
+    return true;
   }
 
   async read(ref: ScaleSetRef, signal: AbortSignal): Promise<ScaleSetState> {

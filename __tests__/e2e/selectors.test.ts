@@ -1,0 +1,129 @@
+// Fleets chosen by pattern, resource group, subscription and tag, resolved through ARM's list
+// calls with the emulator paging 2 items at a time.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Emulator } from '../../emulator/server.ts';
+import type { Seed } from '../../emulator/state.ts';
+import { DEPLOYER_OBJECT_ID, SUB, TENANT, withEmulator } from '../support/emulator.ts';
+import { runAction, type ActionRun } from '../support/run-action.ts';
+
+const SUB2 = '5c0ffee0-2222-4333-8444-000000000002';
+const SUB3 = '5c0ffee0-3333-4333-8444-000000000003';
+
+/** Three subscriptions: the deployer may change scale sets in the first two and cannot read the third. */
+function fleetSeed(seed: Seed): void {
+  seed.subscriptions?.push(
+    { id: SUB2, tenantId: TENANT, resourceGroups: [{ name: 'rg-east', location: 'eastus' }] },
+    { id: SUB3, tenantId: TENANT, resourceGroups: [{ name: 'rg-x', location: 'eastus' }] },
+  );
+  const sub = seed.subscriptions?.find((s) => s.id === SUB);
+  sub?.resourceGroups?.push({ name: 'rg-aks', location: 'westeurope' });
+  seed.scaleSets?.push(
+    { subscriptionId: SUB, resourceGroup: 'rg-prod', name: 'web-1', tags: { role: 'web' } },
+    { subscriptionId: SUB, resourceGroup: 'rg-prod', name: 'web-2', tags: { role: 'web', env: 'prod' } },
+    { subscriptionId: SUB, resourceGroup: 'rg-prod', name: 'web-10', tags: { role: 'Web' } },
+    { subscriptionId: SUB, resourceGroup: 'rg-shared', name: 'web-3', tags: { Role: 'web' } },
+    { subscriptionId: SUB, resourceGroup: 'rg-aks', name: 'aks-pool1-12345678-vmss', tags: { 'aks-managed-poolName': 'pool1' } },
+    { subscriptionId: SUB, resourceGroup: 'rg-aks', name: 'aks-system-87654321-vmss', tags: { 'aks-managed-poolName': 'system' } },
+    { subscriptionId: SUB2, resourceGroup: 'rg-east', name: 'web-4', tags: { role: 'web' } },
+    { subscriptionId: SUB2, resourceGroup: 'rg-east', name: 'api-1', tags: { role: 'api' } },
+    { subscriptionId: SUB3, resourceGroup: 'rg-x', name: 'web-5', tags: { role: 'web' } },
+  );
+  seed.roleAssignments?.push(
+    { principalId: DEPLOYER_OBJECT_ID, role: 'Virtual Machine Contributor', scope: `/subscriptions/${SUB}` },
+    { principalId: DEPLOYER_OBJECT_ID, role: 'Virtual Machine Contributor', scope: `/subscriptions/${SUB2}` },
+  );
+}
+
+interface Result { scaleSet: string; changed: boolean; identityType?: string; error?: string; write?: string }
+const results = (run: ActionRun) => JSON.parse(run.outputs['results'] ?? '[]') as Result[];
+const names = (run: ActionRun) => results(run).map((r) => r.scaleSet.split('/').pop());
+const hasSystem = (em: Emulator, sub: string, rg: string, name: string) => Boolean(em.state.findScaleSet(sub, rg, name)?.identity.system);
+
+async function fleet<T>(body: (em: Emulator) => Promise<T>): Promise<T> {
+  return withEmulator({ edit: fleetSeed }, async (em) => {
+    em.controls.pageSize = 2;
+    return body(em);
+  });
+}
+
+describe('selectors', { concurrency: 4 }, () => {
+  it('a name pattern over every resource group of two subscriptions, following every page', () =>
+    fleet(async (em) => {
+      const run = await runAction(em, { 'vmss-name': 'web-?', 'resource-group': '*', 'subscription-id': `${SUB}\n${SUB2}`, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(names(run), ['web-1', 'web-2', 'web-3', 'web-4']);
+      for (const [sub, rg, name] of [[SUB, 'rg-prod', 'web-1'], [SUB, 'rg-prod', 'web-2'], [SUB, 'rg-shared', 'web-3'], [SUB2, 'rg-east', 'web-4']] as const) assert.ok(hasSystem(em, sub, rg, name), name);
+      assert.ok(!hasSystem(em, SUB, 'rg-prod', 'web-10'), 'web-? does not match web-10');
+      const lists = em.log.of('arm.vmss.list');
+      assert.ok(lists.length > 2, `pages were followed (${lists.length} list requests for 2 subscriptions)`);
+      assert.equal(em.log.of('arm.vmss.patch').length, 4);
+      assert.match(run.stdout, /4 of \d+ scale sets match/);
+    }));
+
+  it('tags alone choose every scale set of the named resource groups: names any case, values exact', () =>
+    fleet(async (em) => {
+      const run = await runAction(em, { 'resource-group': 'rg-prod\nrg-shared', 'vmss-tags': 'role=web', 'identity-type': 'SystemAssigned', 'dry-run': 'true' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(names(run), ['web-1', 'web-2', 'web-3']);
+      assert.equal(em.log.writes().length, 0);
+      assert.match(run.summary, /Chosen by pattern or tag: 3 scale set\(s\)/);
+      assert.match(run.summary, /<h3>web-3 \(rg-shared, /);
+      // One listing per named resource group.
+      assert.ok(em.log.of('arm.vmss.list').every((e) => /resourceGroups\/rg-(prod|shared)\//i.test(e.path)));
+    }));
+
+  it('a name pattern, a tag and a resource group pattern together', () =>
+    fleet(async (em) => {
+      const run = await runAction(em, { 'vmss-name': 'web-*', 'resource-group': 'rg-p*', 'vmss-tags': 'env=prod', 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(names(run), ['web-2']);
+    }));
+
+  it('AKS node pools by pattern', () =>
+    fleet(async (em) => {
+      const run = await runAction(em, { 'vmss-name': 'aks-*-vmss', 'resource-group': 'rg-aks', 'subscription-id': `${SUB}\n${SUB2}`, operation: 'show' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(names(run), ['aks-pool1-12345678-vmss', 'aks-system-87654321-vmss']);
+    }));
+
+  it('a subscription the identity cannot read fails its own targets only', () =>
+    fleet(async (em) => {
+      const run = await runAction(em, { 'vmss-name': 'web-*', 'resource-group': '*', 'subscription-id': `${SUB}\n${SUB3}\n${SUB2}`, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 1);
+      const r = results(run);
+      const failed = r.filter((x) => x.error);
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]?.scaleSet, `/subscriptions/${SUB3}`);
+      assert.match(failed[0]?.error ?? '', /Could not list the scale sets of \/subscriptions\/5c0ffee0-3333.*AuthorizationFailed/);
+      assert.ok(hasSystem(em, SUB2, 'rg-east', 'web-4'));
+      assert.ok(hasSystem(em, SUB, 'rg-prod', 'web-10'));
+      assert.ok(!hasSystem(em, SUB3, 'rg-x', 'web-5'));
+      assert.equal(run.outputs['changed'], 'true');
+      assert.match(run.stdout, /::error::1 of \d+ scale sets failed/);
+    }));
+
+  it('no match fails and lists what it found; allow-no-match succeeds with an empty fleet', () =>
+    fleet(async (em) => {
+      const inputs = { 'vmss-name': 'db-*', 'resource-group': 'rg-prod', 'subscription-id': `${SUB}\n${SUB2}`, 'identity-type': 'SystemAssigned' };
+      const failed = await runAction(em, inputs);
+      assert.equal(failed.code, 1);
+      assert.match(failed.stdout, /::error::No scale set matched \(vmss-name db-\*; resource-group rg-prod; subscription .*\)\. The listings showed \d+ scale set\(s\): rg-prod\/vmss-web \(no tags\);.*rg-prod\/web-1 \(role=web\)/);
+      assert.ok(Array.isArray(results(failed)));
+      const allowed = await runAction(em, { ...inputs, 'allow-no-match': 'true' });
+      assert.equal(allowed.code, 0, allowed.stdout);
+      assert.deepEqual(results(allowed), []);
+      assert.match(allowed.stdout, /::notice::No scale set matched.*allow-no-match is set: nothing to do\./);
+      assert.equal(em.log.writes().length, 0);
+    }));
+
+  it('show with selectors lists a fleet from the listings alone, ids included, for a matrix', () =>
+    fleet(async (em) => {
+      const run = await runAction(em, { 'resource-group': '*', 'subscription-id': `${SUB}\n${SUB2}`, 'vmss-tags': 'role', operation: 'show' });
+      assert.equal(run.code, 0, run.stdout);
+      const r = results(run);
+      assert.deepEqual(r.map((x) => x.scaleSet.split('/').pop()), ['web-1', 'web-10', 'web-2', 'web-3', 'api-1', 'web-4']);
+      assert.ok(r.every((x) => /^\/subscriptions\/.*\/virtualMachineScaleSets\//.test(x.scaleSet) && x.identityType));
+      assert.equal(em.log.of('arm.vmss.get').length, 0, 'no read per scale set: the list answers hold the identity');
+    }));
+});
