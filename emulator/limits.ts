@@ -42,7 +42,8 @@ const perWindow = (capacity: number, seconds: number): Bucket => ({ capacity, pe
 /**
  * Compute's defaults. Per scale set: 200 GETs per 3 minutes and 1,300 per 30 minutes (the
  * reference's `GetVMScaleSet3Min;197`, `GetVMScaleSet30Min;1297`), `GetVMScaleSetResource` 120 a
- * minute, 12 writes a minute (`VMScaleSetActionsResource;11` after one PATCH). Per subscription:
+ * minute, 12 writes at once refilling one a second (`VMScaleSetActionsResource;11` after one
+ * PATCH; the refill is quicker than a per-minute reading so that retries of one scale set wait 1 s). Per subscription:
  * 2,400 scale-set GETs and 1,500 writes per 3 minutes (`…SubscriptionMaximum;2399` and `;1499`),
  * list pages 250 per 3 minutes and 800 per 30 minutes (`HighCostGet30Min` allowed 800, §5.1),
  * 15,000 status polls per 3 minutes; per operation 45 polls a minute (`GetOperationResource;44`).
@@ -61,7 +62,7 @@ export const DEFAULT_BUDGETS: Budgets = {
     GetVMScaleSetResource: perWindow(120, 60),
     HighCostGet3Min: perWindow(250, 180),
     HighCostGet30Min: perWindow(800, 1800),
-    VMScaleSetActionsResource: perWindow(12, 60),
+    VMScaleSetActionsResource: perWindow(12, 12),
     VMScaleSetActionsSubscriptionMaximum: perWindow(1500, 180),
     GetOperationResource: perWindow(45, 60),
     GetOperationSubscriptionMaximum: perWindow(15000, 180),
