@@ -9,6 +9,7 @@ import { subjectOf, type GithubOidc } from './github-oidc.ts';
 import { parseJsonObject, send, type Exchange } from './http.ts';
 import type { RequestLog } from './log.ts';
 import { PAGE_SIZE } from './arm-common.ts';
+import type { Budgets, BudgetsInput, Limits } from './limits.ts';
 import type { State } from './state.ts';
 
 export interface ControlOptions {
@@ -32,8 +33,11 @@ export class Controls implements OperationSettings, PrincipalSettings {
   readonly github: GithubOidc;
   readonly entra: Entra;
 
-  constructor(faults: Faults, github: GithubOidc, entra: Entra, options: ControlOptions) {
+  private readonly limits: Limits;
+
+  constructor(faults: Faults, github: GithubOidc, entra: Entra, limits: Limits, options: ControlOptions) {
     this.faults = faults;
+    this.limits = limits;
     this.github = github;
     this.entra = entra;
     this.updateDurationMs = options.updateDurationMs;
@@ -54,9 +58,29 @@ export class Controls implements OperationSettings, PrincipalSettings {
   planOperation(plan: OperationPlan): void {
     this.nextOperations.push(plan);
   }
+
+  /** ARM's request limits in force (limits.ts `Budgets`). */
+  get budgets(): Budgets {
+    return this.limits.budgets;
+  }
+
+  /** Changes some budgets (the rest stay) or turns them `'off'`; every bucket starts full again. */
+  setBudgets(input: BudgetsInput | 'off'): void {
+    this.limits.set(input);
+  }
+
+  /** How many 429s the emulator sent because a budget ran out (fault rules not counted). */
+  get throttled(): number {
+    return this.limits.throttled;
+  }
+
+  /** The same by budget: `reads`, `writes`, `deletes` (ARM's front door) or a Compute policy name. */
+  get throttledBy(): Readonly<Record<string, number>> {
+    return this.limits.throttledBy;
+  }
 }
 
-type Settable = Partial<Pick<Controls, 'updateDurationMs' | 'latencyMs' | 'retryAfterSeconds' | 'directoryLagMs' | 'pageSize'>> & { nextOperations?: OperationPlan[] };
+type Settable = Partial<Pick<Controls, 'updateDurationMs' | 'latencyMs' | 'retryAfterSeconds' | 'directoryLagMs' | 'pageSize'>> & { nextOperations?: OperationPlan[]; budgets?: BudgetsInput | 'off' };
 
 export interface AdminTargets {
   controls: Controls;
@@ -76,6 +100,7 @@ export async function handleAdmin(x: Exchange, t: AdminTargets): Promise<void> {
   if (x.method === 'GET' && what === 'state') return send(x, 200, t.state.snapshot());
   if (x.method === 'GET' && what === 'log') return send(x, 200, t.log.entries);
   if (x.method === 'GET' && what === 'refused') return send(x, 200, t.log.refusedConnects);
+  if (x.method === 'GET' && what === 'throttled') return send(x, 200, { throttled: t.controls.throttled, by: t.controls.throttledBy, budgets: t.controls.budgets });
   if (x.method === 'GET' && what === 'subject') return send(x, 200, { subject: subjectOf(t.state) });
   if (what === 'faults' && x.method === 'DELETE') {
     t.faults.clear();
@@ -97,6 +122,7 @@ export async function handleAdmin(x: Exchange, t: AdminTargets): Promise<void> {
     if (patch.directoryLagMs !== undefined) c.directoryLagMs = patch.directoryLagMs;
     if (patch.pageSize !== undefined) c.pageSize = patch.pageSize;
     if (patch.nextOperations) c.nextOperations.push(...patch.nextOperations);
+    if (patch.budgets !== undefined) c.setBudgets(patch.budgets);
     return send(x, 204, undefined);
   }
   return send(x, 404, { message: `No emulator route ${x.method} ${x.url.pathname}` });

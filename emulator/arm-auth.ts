@@ -68,6 +68,15 @@ export function hasPermission(state: State, principalId: string, action: string,
   });
 }
 
+/** Whether some role assignment strictly inside `scope` lets the principal perform `action` there. */
+export function readsInside(state: State, principalId: string, action: string, scope: string): boolean {
+  return state.roleAssignments.some((a) => {
+    if (a.principalId.toLowerCase() !== principalId.toLowerCase() || !scopeContains(scope, a.scope)) return false;
+    const def = state.findRole(a.roleDefinitionId);
+    return def !== undefined && roleAllows(def, action);
+  });
+}
+
 /** 403 AuthorizationFailed unless the caller may perform `action` on `scope`. */
 export async function authorize(x: Exchange, state: State, caller: Caller, action: string, scope: string): Promise<boolean> {
   if (hasPermission(state, caller.objectId, action, scope)) return true;

@@ -28,16 +28,11 @@ export interface ArmContext {
   pageSize: number;
 }
 
-export const readHeaders = (): Headers => ({
-  'x-ms-ratelimit-remaining-subscription-reads': '3749',
-  'x-ms-ratelimit-remaining-resource': 'Microsoft.Compute/GetVMScaleSetSubscriptionMaximum;2399,Microsoft.Compute/GetVMScaleSetResource;35',
-});
+// The remaining-quota headers (`x-ms-ratelimit-remaining-…`) come from the budgets (limits.ts)
+// and are put on every answer by the front door (arm.ts); these are what else reads and writes carry.
+export const readHeaders = (): Headers => ({});
 
-export const writeHeaders = (): Headers => ({
-  'x-ms-ratelimit-remaining-subscription-writes': '199',
-  'x-ms-ratelimit-remaining-resource': 'Microsoft.Compute/VMScaleSetActionsSubscriptionMaximum;1499,Microsoft.Compute/VMScaleSetActionsResource;11,Microsoft.Compute/VMScaleSetBatchedVMRequestsSubscriptionMaximum;6000,Microsoft.Compute/VmssQueuedVMOperations;0',
-  'x-ms-request-charge': '0',
-});
+export const writeHeaders = (): Headers => ({ 'x-ms-request-charge': '0' });
 
 export const fail = (x: Exchange, f: ArmFailure) => armError(x, f.status, f.code, f.message, f.target ? { target: f.target } : {});
 
@@ -62,9 +57,10 @@ export const PAGE_SIZE = 100;
  * A list answer, paged as ARM pages (reference 14.3): `nextLink` is an absolute URL carrying its
  * own api-version and `$skiptoken`, absent on the last page.
  */
-export function list(x: Exchange, items: unknown[], headers: Headers = {}, pageSize = PAGE_SIZE, extra: Record<string, unknown> = {}): Promise<void> {
+export function list<T>(x: Exchange, items: readonly T[], headers: Headers = {}, pageSize = PAGE_SIZE, extra: Record<string, unknown> = {}, render: (item: T) => unknown = (i) => i): Promise<void> {
   const skip = Number(x.url.searchParams.get('$skiptoken') ?? '0') || 0;
-  const page = items.slice(skip, skip + pageSize);
+  // Only the page is rendered: a list of 1,000 scale sets costs one page per request.
+  const page = items.slice(skip, skip + pageSize).map(render);
   let nextLink: string | undefined;
   if (skip + pageSize < items.length) {
     const q = new URLSearchParams(x.url.searchParams);

@@ -1,6 +1,6 @@
 // Microsoft.Compute: scale sets (GET, PATCH merge, PUT replace, list with paging), their
 // extensions, manualupgrade and the operation status URLs.
-import { authorize, hasPermission } from './arm-auth.ts';
+import { authorize, hasPermission, readsInside as readsInsideScope } from './arm-auth.ts';
 import { applyIdentity, renderIdentity } from './arm-identity.ts';
 import { conflict, fail, list, preconditionFails, readHeaders, writeHeaders, type ArmContext } from './arm-common.ts';
 import { armError, parseJsonObject, send, type Exchange, type Headers } from './http.ts';
@@ -242,19 +242,28 @@ async function manualUpgrade(x: Exchange, p: Params, ctx: ArmContext): Promise<v
 }
 
 async function operation(x: Exchange, p: Params, ctx: ArmContext): Promise<void> {
-  const headers: Headers = { 'x-ms-ratelimit-remaining-resource': 'Microsoft.Compute/GetOperationResource;44,Microsoft.Compute/GetOperationSubscriptionMaximum;14998', ...readHeaders() };
-  const answered = ctx.compute.status(x, p['sub'] ?? '', p['op'] ?? '', headers);
+  const answered = ctx.compute.status(x, p['sub'] ?? '', p['op'] ?? '', readHeaders());
   return answered ?? armError(x, 404, 'NotFound', 'The entity was not found in this Azure location.');
 }
 
 async function listScaleSets(x: Exchange, p: Params, ctx: ArmContext): Promise<void> {
   const scope = p['rg'] ? `/subscriptions/${p['sub']}/resourceGroups/${p['rg']}` : `/subscriptions/${p['sub']}`;
-  if (!(await authorize(x, ctx.state, ctx.caller, ACTION.read, scope))) return;
+  if (!canRead(ctx, scope) && !readsInside(ctx, scope) && !(await authorize(x, ctx.state, ctx.caller, ACTION.read, scope))) return;
   if (p['rg'] && !ctx.state.resourceGroup(p['sub'] ?? '', p['rg'])) return armError(x, 404, 'ResourceGroupNotFound', `Resource group '${p['rg']}' could not be found.`);
   ctx.compute.settle();
-  const sets = [...ctx.state.scaleSets.values()].filter((s) => s.subscriptionId.toLowerCase() === (p['sub'] ?? '').toLowerCase()
-    && (!p['rg'] || s.resourceGroup.toLowerCase() === p['rg'].toLowerCase()));
-  return list(x, sets.map(renderScaleSet), readHeaders(), ctx.pageSize);
+  // An index per subscription and resource group: a page costs its own items, not the fleet.
+  const sets = ctx.state.scaleSetsIn(p['sub'] ?? '', p['rg']);
+  const all = canRead(ctx, scope) ? sets : sets.filter((s) => hasPermission(ctx.state, ctx.caller.objectId, ACTION.read, s.id));
+  return list(x, all, readHeaders(), ctx.pageSize, {}, renderScaleSet);
+}
+
+/**
+ * Read at the listed scope lists everything; a caller with read only on some resource groups or
+ * scale sets inside it gets those (ARM filters collection reads); no read anywhere inside it is
+ * 403 `AuthorizationFailed` naming the action and the listed scope (reference 14.3).
+ */
+function canRead(ctx: ArmContext, scope: string): boolean {
+  return hasPermission(ctx.state, ctx.caller.objectId, ACTION.read, scope);
 }
 
 export const computeRoutes: Route<ArmContext>[] = [
@@ -266,3 +275,7 @@ export const computeRoutes: Route<ArmContext>[] = [
   { name: 'arm.vmss.list', pattern: path('/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachineScaleSets'), handler: listScaleSets },
   { name: 'arm.operation', pattern: path('/subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/operations/{op}'), handler: operation },
 ];
+
+function readsInside(ctx: ArmContext, scope: string): boolean {
+  return readsInsideScope(ctx.state, ctx.caller.objectId, ACTION.read, scope);
+}

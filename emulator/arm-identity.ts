@@ -42,7 +42,12 @@ const invalid = (message: string, target?: string): ArmFailure => ({ status: 400
 
 export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 'merge' | 'replace'): IdentityChange | ArmFailure {
   const current = set.identity;
-  if (body === undefined || body === null) return { identity: current, added: [] };
+  if (body === undefined || body === null) {
+    // A PATCH without `identity` is no identity write. A PUT without it keeps the identity
+    // (see arm-compute.ts) and so rewrites it: with a dangling reference it fails (strict, 14.6).
+    const dangling = mode === 'replace' ? state.danglingReferences(set)[0] : undefined;
+    return dangling ? identityNotFound(set, dangling.key) : { identity: current, added: [] };
+  }
   if (typeof body !== 'object' || Array.isArray(body)) return invalid("The value of parameter 'identity' is invalid.", 'identity');
   const req = body as { type?: unknown; userAssignedIdentities?: unknown };
   const wanted = req.type === undefined
@@ -98,14 +103,7 @@ export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 
       if (mode === 'replace') next.push(existing);
       continue;
     }
-    if (!UAI_ID.test(key) || !state.findUserAssignedIdentity(key)) {
-      const [, , sub, , rg, , , , name] = key.split('/');
-      return {
-        status: 400,
-        code: 'FailedIdentityOperation',
-        message: `Identity operation for resource '${set.id}' failed with error 'Failed to perform resource identity operation. Status: 'BadRequest'. Response: '{"error":{"code":"BadRequest","message":"Resource '/subscriptions/${sub ?? ''}//resourcegroups/${rg ?? ''}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name ?? ''}' was not found."}}'.'.`,
-      };
-    }
+    if (!UAI_ID.test(key) || !state.findUserAssignedIdentity(key)) return identityNotFound(set, key);
     next.push({ key });
     added.push(key);
   }
@@ -113,8 +111,23 @@ export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 
   if (wanted.user && next.length === 0) {
     return { status: 400, code: 'MissingIdentityIds', message: "The identity ids must not be null or empty for 'UserAssigned' identity type." };
   }
+  // UNCONFIRMED (reference 14.6): whether Compute refuses a write that keeps a reference to a
+  // deleted identity without naming it. The strictest reading: any identity write that leaves
+  // one in place fails, naming the first such identity as a missing one is named (§2.4).
+  const dangling = next.find((e) => !state.findUserAssignedIdentity(e.key));
+  if (dangling) return identityNotFound(set, dangling.key);
   const system = wanted.system ? (current.system ?? state.newSystemPrincipal(set.subscriptionId)) : undefined;
   return { identity: { ...(system ? { system } : {}), userAssigned: next }, added };
+}
+
+/** 400 `FailedIdentityOperation` for an identity that does not exist, worded as in reference 2.4. */
+export function identityNotFound(set: ScaleSet, key: string): ArmFailure {
+  const [, , sub, , rg, , , , name] = key.split('/');
+  return {
+    status: 400,
+    code: 'FailedIdentityOperation',
+    message: `Identity operation for resource '${set.id}' failed with error 'Failed to perform resource identity operation. Status: 'BadRequest'. Response: '{"error":{"code":"BadRequest","message":"Resource '/subscriptions/${sub ?? ''}//resourcegroups/${rg ?? ''}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name ?? ''}' was not found."}}'.'.`,
+  };
 }
 
 function echoesExisting(value: Record<string, unknown>, existing: UserAssignedEntry | undefined): boolean {

@@ -22,12 +22,19 @@ async function identity(x: Exchange, p: Params, ctx: ArmContext): Promise<void> 
   const { state } = ctx;
   const [sub, rg, name] = [p['sub'] ?? '', p['rg'] ?? '', p['name'] ?? ''];
   const scope = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
-  if (x.method !== 'GET' && x.method !== 'PUT') return armError(x, 405, 'MethodNotAllowed', `The requested method '${x.method}' is not allowed.`);
-  const action = x.method === 'GET' ? 'read' : 'write';
+  if (x.method !== 'GET' && x.method !== 'PUT' && x.method !== 'DELETE') return armError(x, 405, 'MethodNotAllowed', `The requested method '${x.method}' is not allowed.`);
+  const action = x.method === 'GET' ? 'read' : x.method === 'DELETE' ? 'delete' : 'write';
   if (!(await authorize(x, state, ctx.caller, `Microsoft.ManagedIdentity/userAssignedIdentities/${action}`, scope))) return;
   if (!state.resourceGroup(sub, rg)) return armError(x, 404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
   const existing = state.findUserAssignedIdentity(scope);
   if (x.method === 'PUT') return put(x, ctx, { sub, rg, name }, existing);
+  if (x.method === 'DELETE') {
+    // ARM's DELETE: 200 when something was deleted, 204 when there was nothing. Scale sets that
+    // reference the identity keep the reference (reference 14.6).
+    if (!existing) return send(x, 204, undefined, writeHeaders());
+    state.deleteUserAssignedIdentity(existing.id);
+    return send(x, 200, undefined, writeHeaders());
+  }
   if (!existing) {
     return armError(x, 404, 'ResourceNotFound', `The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
   }

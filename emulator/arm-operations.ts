@@ -65,12 +65,20 @@ export class OperationEngine {
     this.operations = operations;
   }
 
+  /** Operations not settled yet: settling walks these only, not every operation ever started. */
+  private readonly pending = new Set<Operation>();
+
   /** Applies operations whose time has come. Called whenever a resource or operation is read. */
   settle(): void {
     const now = Date.now();
-    for (const op of this.operations.values()) {
-      if (op.settled || now < op.endsAt) continue;
+    for (const op of this.pending) {
+      if (op.settled) {
+        this.pending.delete(op);
+        continue;
+      }
+      if (now < op.endsAt) continue;
       op.settled = true;
+      this.pending.delete(op);
       if (op.outcome === 'Succeeded') op.onSuccess();
       else op.onFailure();
     }
@@ -79,7 +87,8 @@ export class OperationEngine {
   busy(resourceId: string): boolean {
     this.settle();
     const key = resourceId.toLowerCase();
-    return [...this.operations.values()].some((op) => !op.settled && op.resourceKey === key);
+    for (const op of this.pending) if (!op.settled && op.resourceKey === key) return true;
+    return false;
   }
 
   start(r: StartRequest): Operation {
@@ -103,6 +112,7 @@ export class OperationEngine {
       onFailure: r.onFailure,
     };
     this.operations.set(op.id.toLowerCase(), op);
+    this.pending.add(op);
     return op;
   }
 

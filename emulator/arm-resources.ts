@@ -1,6 +1,6 @@
 // Microsoft.Resources: subscriptions, tenants and resource groups, as `az login` and
 // `az group …` read them.
-import { authorize, hasPermission } from './arm-auth.ts';
+import { authorize, hasPermission, readsInside } from './arm-auth.ts';
 import { list, readHeaders, type ArmContext } from './arm-common.ts';
 import { armError, send, type Exchange } from './http.ts';
 import { scopeContains } from './roles.ts';
@@ -70,6 +70,10 @@ async function resourceGroup(x: Exchange, p: Params, ctx: ArmContext): Promise<v
 
 async function resourceGroups(x: Exchange, p: Params, ctx: ArmContext): Promise<void> {
   const sub = ctx.state.subscriptions.get((p['sub'] ?? '').toLowerCase());
+  const scope = `/subscriptions/${p['sub']}`;
+  // A subscription the caller can read nothing in: 403 naming the action and scope (reference 14.3).
+  if (!hasPermission(ctx.state, ctx.caller.objectId, RG_READ, scope) && !readsInside(ctx.state, ctx.caller.objectId, RG_READ, scope)
+    && !(await authorize(x, ctx.state, ctx.caller, RG_READ, scope))) return;
   const groups = [...(sub?.resourceGroups.values() ?? [])]
     .filter((g) => hasPermission(ctx.state, ctx.caller.objectId, RG_READ, `/subscriptions/${p['sub']}/resourceGroups/${g.name}`));
   return list(x, groups.map((g) => renderGroup(sub?.id ?? '', g)), readHeaders(), ctx.pageSize);

@@ -11,6 +11,8 @@ import { resourceRoutes } from './arm-resources.ts';
 import { metadataDocument, type CloudProfile } from './clouds.ts';
 import type { Entra } from './entra.ts';
 import { armError, send, type Exchange } from './http.ts';
+import { armTime } from './arm-operations.ts';
+import { computePolicies, type Limits, type Refusal } from './limits.ts';
 import { Router, type Match } from './router.ts';
 import type { State } from './state.ts';
 
@@ -20,6 +22,7 @@ export interface Arm {
   compute: OperationEngine;
   principals: PrincipalSettings;
   pageSize: () => number;
+  limits: Limits;
 }
 
 const router = new Router<ArmContext>([...resourceRoutes, ...computeRoutes, ...managedIdentityRoutes, ...authorizationRoutes]);
@@ -46,6 +49,15 @@ export async function handleArm(x: Exchange, match: ArmMatch, arm: Arm, cloud: C
   const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(x.url.pathname)?.[1];
   const caller = await authenticate(x, arm.entra, arm.state, cloud, subscriptionId);
   if (!caller) return;
+  // Throttling is per caller, so it comes after the token; a refused request reaches no provider.
+  const kind = x.method === 'GET' || x.method === 'HEAD' ? 'reads' : x.method === 'DELETE' ? 'deletes' : 'writes';
+  const params = 'params' in match ? match.params : {};
+  const compute = subscriptionId && arm.state.subscriptions.has(subscriptionId.toLowerCase()) ? computePolicies(match.name, params) : [];
+  const { headers, refusal } = arm.limits.charge({ kind, scope: subscriptionId ? `sub:${subscriptionId}` : `tenant:${caller.tenantId}`, caller: caller.objectId, compute });
+  x.limitHeaders = compute.length > 0 && kind === 'writes' && headers['x-ms-ratelimit-remaining-resource']
+    ? { ...headers, 'x-ms-ratelimit-remaining-resource': `${headers['x-ms-ratelimit-remaining-resource']},Microsoft.Compute/VMScaleSetBatchedVMRequestsSubscriptionMaximum;6000,Microsoft.Compute/VmssQueuedVMOperations;0` }
+    : headers;
+  if (refusal) return throttle(x, arm.limits, refusal, caller.objectId);
   if (subscriptionId && !arm.state.subscriptions.has(subscriptionId.toLowerCase())) {
     return armError(x, 404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
   }
@@ -54,4 +66,31 @@ export async function handleArm(x: Exchange, match: ArmMatch, arm: Arm, cloud: C
   }
   const ctx: ArmContext = { state: arm.state, entra: arm.entra, compute: arm.compute, principals: arm.principals, cloud, caller, apiVersion, pageSize: arm.pageSize() };
   return match.handler(x, match.params, ctx);
+}
+
+/**
+ * A 429 in the words of whoever refused: ARM's front door (`SubscriptionRequestsThrottled`, or
+ * `TenantRequestsThrottled` for tenant-level calls; docs "Understand how Azure Resource Manager
+ * throttles requests"), or Compute, whose body names the policy in `error.details` (reference 5.1).
+ * Both send Retry-After in whole seconds.
+ */
+function throttle(x: Exchange, limits: Limits, r: Refusal, caller: string): Promise<void> {
+  const retry = { 'retry-after': String(r.retryAfter) };
+  if (r.by === 'arm') {
+    limits.count(r.kind);
+    x.throttled = r.kind;
+    const singular = r.kind.slice(0, -1);
+    const [level, id] = r.scope.split(':') as ['sub' | 'tenant', string];
+    const code = level === 'sub' ? 'SubscriptionRequestsThrottled' : 'TenantRequestsThrottled';
+    const where = level === 'sub' ? `subscription '${id}'` : `tenant '${id}'`;
+    return armError(x, 429, code, `Number of '${singular}' requests for ${where} actor '${caller}' exceeded. Please try again after '${r.retryAfter}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling`, {}, retry);
+  }
+  limits.count(r.policy);
+  x.throttled = r.policy;
+  const now = Date.now();
+  const windowMs = (r.bucket.capacity / Math.max(r.bucket.perSecond, 1e-9)) * 1000;
+  const detail = { operationGroup: r.policy, startTime: armTime(now - windowMs), endTime: armTime(now), allowedRequestCount: r.bucket.capacity, measuredRequestCount: r.bucket.capacity + 1 };
+  return armError(x, 429, 'OperationNotAllowed', 'The server rejected the request because too many requests have been received for this subscription.', {
+    details: [{ code: 'TooManyRequests', target: r.policy, message: JSON.stringify(detail) }],
+  }, retry);
 }

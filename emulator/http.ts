@@ -26,6 +26,10 @@ export interface Exchange {
   /** Carry the request out but drop the connection instead of answering (a fault rule). */
   loseResponse?: boolean;
   status?: number;
+  /** Rate-limit headers every answer to this request carries (set by ARM's front door). */
+  limitHeaders?: Headers;
+  /** The budget that refused this request with a 429, for the log. */
+  throttled?: string;
 }
 
 export type Headers = Record<string, string>;
@@ -74,6 +78,7 @@ export async function send(x: Exchange, status: number, body: unknown, headers: 
     ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}),
     'content-length': String(Buffer.byteLength(text)),
     ...headers,
+    ...(x.limitHeaders ?? {}),
   };
   if (x.delayAfterMs > 0) await new Promise((r) => setTimeout(r, x.delayAfterMs));
   x.status = x.loseResponse ? 0 : status;

@@ -18,6 +18,8 @@ export interface LoggedRequest {
   fault?: string;
   /** The request body: parsed JSON, or the fields of a form, redacted. */
   body?: unknown;
+  /** The budget a 429 was sent for: `reads`, `writes`, `deletes` or Compute's policy name. */
+  throttled?: string;
   /** Set when the client went away before the request was read or answered. */
   aborted?: true;
 }

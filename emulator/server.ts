@@ -21,12 +21,14 @@ import { armError, readBody, send, type Exchange, type Site } from './http.ts';
 import { makeSigningKey } from './keys.ts';
 import { redactBody, RequestLog, type LoggedRequest } from './log.ts';
 import { IdSource } from './ids.ts';
+import { DEFAULT_BUDGETS, Limits, mergeBudgets, type BudgetsInput } from './limits.ts';
 import { startProxy, type Proxy } from './proxy.ts';
 import { State, type Seed } from './state.ts';
 import { makeTlsMaterial } from './tls.ts';
 
 export { EMULATOR_AUDIENCE } from './clouds.ts';
 export type { Controls } from './admin.ts';
+export type { Budgets, BudgetsInput, Bucket, ComputePolicy } from './limits.ts';
 
 export interface StartOptions {
   /** 0 (default) picks a free port. */
@@ -37,6 +39,15 @@ export interface StartOptions {
   updateDurationMs?: number;
   /** Added to every request, to model the network (the benchmark uses 25 ms). */
   latencyMs?: number;
+  /** Items per page of ARM lists before a nextLink (default 100); tests use 2 to exercise paging. */
+  pageSize?: number;
+  /**
+   * ARM's request limits (see `Budgets` in limits.ts): any part of them, or `'off'`. Defaults:
+   * reads 250 + 25/s, writes and deletes 200 + 10/s per subscription and caller, and Compute's
+   * per-scale-set, per-operation and per-subscription policies. Changeable later through
+   * `controls.setBudgets()`; the 429s sent for budgets are counted in `controls.throttled`.
+   */
+  budgets?: BudgetsInput | 'off';
 }
 
 export interface Emulator {
@@ -131,9 +142,11 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
   const state = new State(options.seed ?? {}, ids, github.issuer);
   const faults = new Faults();
   const log = new RequestLog();
-  const controls = new Controls(faults, github, entra, { updateDurationMs: options.updateDurationMs ?? 1000, latencyMs: options.latencyMs ?? 0 });
+  const limits = new Limits(mergeBudgets(DEFAULT_BUDGETS, options.budgets));
+  const controls = new Controls(faults, github, entra, limits, { updateDurationMs: options.updateDurationMs ?? 1000, latencyMs: options.latencyMs ?? 0 });
+  if (options.pageSize !== undefined) controls.pageSize = options.pageSize;
   const compute = new OperationEngine(controls, ids, 'Microsoft.Compute', controls.operations);
-  const arm: Arm = { state, entra, compute, principals: controls, pageSize: () => controls.pageSize };
+  const arm: Arm = { state, entra, compute, principals: controls, pageSize: () => controls.pageSize, limits };
 
   const cloudOf = (site: Site): CloudProfile => (site.kind === 'proxied' ? (HOSTS.get(site.host)?.cloud ?? ownCloud) : ownCloud);
 
@@ -201,6 +214,7 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
         ...(x.caller ? { caller: x.caller } : {}),
         ...(fired.length ? { fault: fired.map((f) => f.label ?? f.action.kind).join(',') } : {}),
         ...(body !== undefined ? { body } : {}),
+        ...(x.throttled ? { throttled: x.throttled } : {}),
         ...(aborted ? { aborted: true as const } : {}),
       });
     })();

@@ -199,6 +199,9 @@ export class State {
   readonly subscriptions = new Map<string, Subscription>();
   readonly resources = new Map<string, GenericResource>();
   readonly scaleSets = new Map<string, ScaleSet>();
+  /** Scale sets by subscription and by `sub/rg` (lower case), in the order they were added. */
+  private readonly scaleSetsBySub = new Map<string, ScaleSet[]>();
+  private readonly scaleSetsByGroup = new Map<string, ScaleSet[]>();
   readonly userAssignedIdentities = new Map<string, UserAssignedIdentity>();
   readonly roleDefinitions: RoleDefinition[];
   readonly roleAssignments: RoleAssignment[] = [];
@@ -283,6 +286,24 @@ export class State {
     return identity;
   }
 
+  /**
+   * Deletes a user-assigned identity the way Azure does (reference 14.6): the identity and its
+   * principal go, while every scale set that references it keeps the reference with its last
+   * principal and client ids (a dangling reference). Returns whether it existed.
+   */
+  deleteUserAssignedIdentity(id: string): boolean {
+    const uai = this.userAssignedIdentities.get(id.toLowerCase());
+    if (!uai) return false;
+    this.userAssignedIdentities.delete(id.toLowerCase());
+    this.principals.delete(uai.principalId.toLowerCase());
+    return true;
+  }
+
+  /** The user-assigned references of a scale set whose identity no longer exists. */
+  danglingReferences(set: ScaleSet): UserAssignedEntry[] {
+    return set.identity.userAssigned.filter((e) => !this.findUserAssignedIdentity(e.key));
+  }
+
   findUserAssignedIdentity(id: string): UserAssignedIdentity | undefined {
     return this.userAssignedIdentities.get(id.toLowerCase());
   }
@@ -318,6 +339,12 @@ export class State {
       }
     }
     this.scaleSets.set(set.id.toLowerCase(), set);
+    const bySub = v.subscriptionId.toLowerCase();
+    const byGroup = `${bySub}/${v.resourceGroup.toLowerCase()}`;
+    if (!this.scaleSetsBySub.has(bySub)) this.scaleSetsBySub.set(bySub, []);
+    this.scaleSetsBySub.get(bySub)?.push(set);
+    if (!this.scaleSetsByGroup.has(byGroup)) this.scaleSetsByGroup.set(byGroup, []);
+    this.scaleSetsByGroup.get(byGroup)?.push(set);
     return set;
   }
 
@@ -350,6 +377,12 @@ export class State {
     if (parts.length >= 9 && (this.scaleSets.has(resourceId) || this.userAssignedIdentities.has(resourceId) || this.resources.has(resourceId))) return { ok: true };
     const type = parts.slice(6, 8).join('/');
     return { ok: false, code: 'ResourceNotFound', message: `The Resource '${type}/${parts[8] ?? ''}' under resource group '${parts[4]}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix` };
+  }
+
+  /** The scale sets of a subscription, or of one of its resource groups, without a scan. */
+  scaleSetsIn(subscriptionId: string, resourceGroup?: string): readonly ScaleSet[] {
+    const sub = subscriptionId.toLowerCase();
+    return (resourceGroup ? this.scaleSetsByGroup.get(`${sub}/${resourceGroup.toLowerCase()}`) : this.scaleSetsBySub.get(sub)) ?? [];
   }
 
   findScaleSet(subscriptionId: string, resourceGroup: string, name: string): ScaleSet | undefined {

@@ -2,7 +2,7 @@
 // withEmulator (start, run, always stop). Tests, the demo and the benchmark share them.
 import { readFileSync } from 'node:fs';
 import { start, type Emulator, type StartOptions } from './server.ts';
-import type { Seed } from './state.ts';
+import type { ScaleSetSeed, Seed } from './state.ts';
 
 export const SUB = '0b1f6471-1bf0-4dda-aec3-cb9272f09590';
 export const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -41,4 +41,80 @@ export function identitySummary(em: Emulator, name: string): { system: boolean; 
     system: set.identity.system !== undefined,
     userAssigned: set.identity.userAssigned.map((u) => (u.key.split('/').pop() ?? '').toLowerCase()).sort(),
   };
+}
+
+/** Four more subscriptions of the default tenant, for fleets across subscriptions. */
+export const FLEET_SUBS = [
+  '1a2b3c4d-0001-4e5f-8a9b-000000000001',
+  '1a2b3c4d-0002-4e5f-8a9b-000000000002',
+  '1a2b3c4d-0003-4e5f-8a9b-000000000003',
+  '1a2b3c4d-0004-4e5f-8a9b-000000000004',
+] as const;
+
+/** A scale set of a fleet: what a seed says of it, minus where it lives. */
+export type FleetScaleSet = Omit<ScaleSetSeed, 'subscriptionId' | 'resourceGroup'>;
+
+export interface FleetSubscription {
+  id: string;
+  displayName?: string;
+  /** Resource group name → its scale sets (each with its tags, identity, …). */
+  resourceGroups: Record<string, FleetScaleSet[]>;
+  /** User-assigned identities to create in this subscription. */
+  identities?: { resourceGroup: string; name: string }[];
+}
+
+export interface FleetSeedOptions {
+  subscriptions: FleetSubscription[];
+  /**
+   * Ids of the subscriptions (among `subscriptions`) the default deployer app may not read: it
+   * holds no role there, so its lists there answer 403 AuthorizationFailed. In the others it is
+   * Reader, Virtual Machine Contributor and Managed Identity Operator at subscription scope.
+   */
+  unreadable?: string[];
+  /** The seed to add to; defaultSeed() when absent (its subscription stays the first one). */
+  base?: Seed;
+}
+
+/** A seed for fleets across subscriptions, resource groups and tags. */
+export function fleetSeed(options: FleetSeedOptions): Seed {
+  const seed = options.base ?? defaultSeed();
+  const unreadable = new Set((options.unreadable ?? []).map((s) => s.toLowerCase()));
+  seed.subscriptions ??= [];
+  seed.scaleSets ??= [];
+  seed.userAssignedIdentities ??= [];
+  seed.roleAssignments ??= [];
+  for (const sub of options.subscriptions) {
+    seed.subscriptions.push({
+      id: sub.id,
+      tenantId: TENANT,
+      ...(sub.displayName ? { displayName: sub.displayName } : {}),
+      resourceGroups: Object.keys(sub.resourceGroups).map((name) => ({ name, location: 'westeurope' })),
+    });
+    for (const u of sub.identities ?? []) seed.userAssignedIdentities.push({ subscriptionId: sub.id, resourceGroup: u.resourceGroup, name: u.name });
+    for (const [rg, sets] of Object.entries(sub.resourceGroups)) {
+      for (const set of sets) seed.scaleSets.push({ ...set, subscriptionId: sub.id, resourceGroup: rg });
+    }
+    if (unreadable.has(sub.id.toLowerCase())) continue;
+    for (const role of ['Reader', 'Virtual Machine Contributor', 'Managed Identity Operator']) {
+      seed.roleAssignments.push({ principalId: DEPLOYER_OBJECT_ID, role, scope: `/subscriptions/${sub.id}` });
+    }
+  }
+  return seed;
+}
+
+/**
+ * `count` scale sets spread evenly over `subscriptions` (from FLEET_SUBS) and `groups` resource
+ * groups each (`rg-fleet-0`, …), named `vmss-<sub#>-<n>` and tagged by `tags(i)` (default
+ * `role` web/api/worker in turn and `env=prod`). For fleetSeed's `subscriptions`.
+ */
+export function fleetOf(count: number, subscriptions = 4, groups = 2, tags: (i: number) => Record<string, string> = (i) => ({ role: ['web', 'api', 'worker'][i % 3] ?? 'web', env: 'prod' })): FleetSubscription[] {
+  const subs: FleetSubscription[] = FLEET_SUBS.slice(0, subscriptions).map((id) => ({ id, resourceGroups: {} }));
+  if (subs.length < subscriptions) throw new Error(`fleetOf: at most ${FLEET_SUBS.length} subscriptions`);
+  for (let i = 0; i < count; i++) {
+    const s = i % subscriptions;
+    const rg = `rg-fleet-${Math.floor(i / subscriptions) % groups}`;
+    const sub = subs[s] as FleetSubscription;
+    (sub.resourceGroups[rg] ??= []).push({ name: `vmss-${s}-${String(Math.floor(i / subscriptions)).padStart(4, '0')}`, tags: tags(i) });
+  }
+  return subs;
 }
