@@ -101,8 +101,10 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
     results.push(...fleet);
   }
   const parallel = Math.min(settings.maxParallel, results.length);
+  // ARM's read budget is per subscription: a fleet spread over several may poll faster in all.
+  const subscriptions = new Set(results.map((r) => r.ref.subscriptionId.toLowerCase())).size || 1;
   const ctx: ApplyContext = {
-    scaleSets: settings.query ? new ScaleSets(session.credential, endpoint, pollIntervalMs(parallel)) : scaleSets,
+    scaleSets: settings.query ? new ScaleSets(session.credential, endpoint, pollIntervalMs(Math.ceil(parallel / subscriptions))) : scaleSets,
     roles: new RoleAssignments(session.credential, endpoint),
     settings,
     signal,
@@ -143,7 +145,7 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   } finally {
     core.endGroup();
   }
-  if (pacer.waitedMs) core.info(`Waited ${(pacer.waitedMs / 1000).toFixed(1)} s in all to stay within ARM's request budgets.`);
+  if (pacer.waitedMs) core.info(`Requests waited ${(pacer.waitedMs / 1000).toFixed(1)} s in all (added over parallel requests) to stay within ARM's request budgets.`);
   for (const r of results) {
     for (const name of r.legacyExtensions) {
       core.warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, { title: 'Retired managed identity extension' });

@@ -5,20 +5,28 @@ import type { PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/c
 import { sleep } from '../abort.ts';
 
 interface Budget {
+  /** What the last answer said was left. */
   remaining: number;
+  /** Requests sent since that answer whose own answers have not come back: they spend it too. */
+  inFlight: number;
   /** Requests the bucket regains per second. */
   refillPerSecond: number;
+  /** At or below this many, requests are spaced at the refill rate. */
   low: number;
+  /** When the next spaced request may leave. */
+  nextSlot: number;
 }
 
 const READ = { refillPerSecond: 25, low: 25 };
 const WRITE = { refillPerSecond: 10, low: 10 };
-/** Compute's per-scale-set windows are minutes long: near zero, wait a while between requests. */
-const RESOURCE = { refillPerSecond: 1, low: 3 };
+/** Compute's per-scale-set windows are minutes long and one step writes each scale set once: space only at zero. */
+const RESOURCE = { refillPerSecond: 1, low: 0 };
+
+type Kind = 'reads' | 'writes';
 
 export class Pacer {
   private readonly budgets = new Map<string, Budget>();
-  /** Milliseconds spent waiting for budgets, for the log. */
+  /** Milliseconds requests spent waiting for budgets, added over parallel requests. */
   waitedMs = 0;
   private readonly onSlowDown: (what: string) => void;
 
@@ -26,38 +34,48 @@ export class Pacer {
     this.onSlowDown = onSlowDown;
   }
 
-  private key(request: PipelineRequest, kind: 'reads' | 'writes'): string {
-    return `${/\/subscriptions\/([^/?]+)/i.exec(new URL(request.url).pathname)?.[1]?.toLowerCase() ?? '-'}|${kind}`;
+  private keys(request: PipelineRequest): string[] {
+    const kind: Kind = request.method === 'GET' ? 'reads' : 'writes';
+    const path = new URL(request.url).pathname.toLowerCase();
+    const subscription = /\/subscriptions\/([^/]+)/.exec(path)?.[1] ?? '-';
+    // Compute counts reads and writes of one resource against different policies.
+    return [`${subscription}|${kind}`, `${path}|resource-${kind}`];
   }
 
-  /** How long to wait before this request, and the budgets it spends. */
   private async before(request: PipelineRequest): Promise<void> {
-    const kind = request.method === 'GET' ? 'reads' : 'writes';
-    for (const key of [this.key(request, kind), `${new URL(request.url).pathname.toLowerCase()}|resource`]) {
+    for (const key of this.keys(request)) {
       const b = this.budgets.get(key);
       if (!b) continue;
-      if (b.remaining <= b.low) {
-        const waitMs = Math.ceil(((b.low - b.remaining + 1) / b.refillPerSecond) * 1000);
-        this.onSlowDown(`${key.split('|')[1]} budget down to ${b.remaining}; waiting ${waitMs} ms`);
-        this.waitedMs += waitMs;
-        await (request.abortSignal ? sleep(waitMs, request.abortSignal as AbortSignal) : new Promise((r) => setTimeout(r, waitMs)));
-        b.remaining += (waitMs / 1000) * b.refillPerSecond;
+      if (b.remaining - b.inFlight <= b.low) {
+        const now = Date.now();
+        const slot = Math.max(now, b.nextSlot);
+        b.nextSlot = slot + 1000 / b.refillPerSecond;
+        const waitMs = slot - now;
+        if (waitMs > 0) {
+          this.onSlowDown(`${key}: ${b.remaining} left, ${b.inFlight} in flight; waiting ${waitMs} ms`);
+          this.waitedMs += waitMs;
+          await (request.abortSignal ? sleep(waitMs, request.abortSignal as AbortSignal) : new Promise((r) => setTimeout(r, waitMs)));
+        }
       }
-      b.remaining -= 1;
+      b.inFlight++;
     }
   }
 
-  private after(request: PipelineRequest, response: PipelineResponse): void {
-    const headers = response.headers;
-    const kind = request.method === 'GET' ? 'reads' : 'writes';
-    const subscription = Number(headers.get(`x-ms-ratelimit-remaining-subscription-${kind}`));
-    if (headers.get(`x-ms-ratelimit-remaining-subscription-${kind}`) && Number.isFinite(subscription)) {
-      this.budgets.set(this.key(request, kind), { remaining: subscription, ...(kind === 'reads' ? READ : WRITE) });
-    }
+  private after(request: PipelineRequest, response: PipelineResponse | undefined): void {
+    const kind: Kind = request.method === 'GET' ? 'reads' : 'writes';
+    const [subscriptionKey, resourceKey] = this.keys(request) as [string, string];
+    const settle = (key: string, remaining: number | undefined, shape: typeof READ) => {
+      const b = this.budgets.get(key);
+      if (b) b.inFlight = Math.max(0, b.inFlight - 1);
+      if (remaining === undefined) return;
+      if (b) b.remaining = remaining;
+      else this.budgets.set(key, { remaining, inFlight: 0, nextSlot: 0, ...shape });
+    };
+    const header = response?.headers.get(`x-ms-ratelimit-remaining-subscription-${kind}`);
+    settle(subscriptionKey, header && Number.isFinite(Number(header)) ? Number(header) : undefined, kind === 'reads' ? READ : WRITE);
     // e.g. Microsoft.Compute/GetVMScaleSet3Min;197,Microsoft.Compute/GetVMScaleSet30Min;1297
-    const resource = headers.get('x-ms-ratelimit-remaining-resource');
-    const counts = (resource ?? '').split(',').map((p) => Number(p.split(';')[1])).filter(Number.isFinite);
-    if (counts.length) this.budgets.set(`${new URL(request.url).pathname.toLowerCase()}|resource`, { remaining: Math.min(...counts), ...RESOURCE });
+    const counts = (response?.headers.get('x-ms-ratelimit-remaining-resource') ?? '').split(',').map((p) => Number(p.split(';')[1])).filter(Number.isFinite);
+    settle(resourceKey, counts.length ? Math.min(...counts) : undefined, RESOURCE);
   }
 
   policy(): PipelinePolicy {
@@ -65,9 +83,13 @@ export class Pacer {
       name: 'armBudgetPacing',
       sendRequest: async (request, next) => {
         await this.before(request);
-        const response = await next(request);
-        this.after(request, response);
-        return response;
+        let response: PipelineResponse | undefined;
+        try {
+          response = await next(request);
+          return response;
+        } finally {
+          this.after(request, response);
+        }
       },
     };
   }

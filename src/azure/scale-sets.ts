@@ -19,7 +19,7 @@ import { clientOptions, type Endpoint } from './client.ts';
 export const COMPUTE_API_VERSION = '2024-11-01';
 /** How often to ask whether Azure has finished when it gives no Retry-After (the SDK's default is 2 s). */
 export const POLL_INTERVAL_MS = 1000;
-/** All scale sets of one step together poll at most this often, to stay clear of ARM's read quota. */
+/** The scale sets of one subscription together poll at most this often, to stay clear of its read budget (25 a second). */
 export const MAX_POLLS_PER_SECOND = 20;
 
 /** The poll interval when `parallel` scale sets are waiting at once. */

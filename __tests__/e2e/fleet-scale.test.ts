@@ -1,0 +1,101 @@
+// Identities deleted while scale sets still reference them, ARM's request budgets, and a
+// fleet of 1,000 scale sets across 4 subscriptions in one step.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Seed } from '../../emulator/state.ts';
+import { FLEET_SUBS, fleetOf, fleetSeed, identitySummary, SUB, uai, withEmulator } from '../support/emulator.ts';
+import { runAction, type ActionRun } from '../support/run-action.ts';
+
+const api = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api' };
+interface Result { scaleSet: string; changed: boolean; missingIdentities?: string[]; error?: string }
+const results = (run: ActionRun) => JSON.parse(run.outputs['results'] ?? '[]') as Result[];
+const errorLine = (run: ActionRun) => (run.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '');
+/** vmss-api holds id-app (deleted in Azure, the reference stays) and id-logs. */
+const withDangling = (seed: Seed) => {
+  const api = seed.scaleSets?.find((s) => s.name === 'vmss-api');
+  api?.userAssignedIdentities?.push(uai('id-logs'));
+  seed.userAssignedIdentities?.push({ subscriptionId: SUB, resourceGroup: 'rg-prod', name: 'id-new' });
+};
+
+describe('identities that no longer exist', { concurrency: 4 }, () => {
+  const start = (body: (em: Parameters<Parameters<typeof withEmulator>[1]>[0]) => Promise<void>) =>
+    withEmulator({ edit: withDangling }, async (em) => {
+      assert.ok(em.state.deleteUserAssignedIdentity(uai('id-app')));
+      await body(em);
+    });
+
+  it('assign: the failure names the deleted identity, confirms it is gone and gives the fix', () =>
+    start(async (em) => {
+      const run = await runAction(em, { ...api, 'user-assigned-ids': 'id-new' });
+      assert.equal(run.code, 1);
+      assert.match(errorLine(run), /Scale set 'vmss-api' still references user-assigned identity id-app \(.*userAssignedIdentities\/id-app\), which no longer exists: reading it answers 404\. .*remove-missing-identities: true/);
+      assert.deepEqual(em.log.of('arm.uai.get').map((e) => e.status), [404], 'confirmed by reading it');
+      assert.deepEqual(identitySummary(em, 'vmss-api').userAssigned, ['id-app', 'id-logs']);
+    }));
+
+  it('assign with remove-missing-identities: the reference is dropped in the same write', () =>
+    start(async (em) => {
+      const run = await runAction(em, { ...api, 'user-assigned-ids': 'id-new', 'remove-missing-identities': 'true' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(identitySummary(em, 'vmss-api').userAssigned, ['id-logs', 'id-new']);
+      assert.equal(em.log.of('arm.vmss.patch').length, 1, 'one write');
+      assert.match(run.stdout, /references user-assigned identity id-app .* which no longer exists/);
+    }));
+
+  it('remove: fails with the explanation without the flag, removes both with it', () =>
+    start(async (em) => {
+      const without = await runAction(em, { ...api, operation: 'remove', 'user-assigned-ids': 'id-logs' });
+      assert.equal(without.code, 1);
+      assert.match(errorLine(without), /still references user-assigned identity id-app/);
+      const withFlag = await runAction(em, { ...api, operation: 'remove', 'user-assigned-ids': 'id-logs', 'remove-missing-identities': 'true' });
+      assert.equal(withFlag.code, 0, withFlag.stdout);
+      assert.deepEqual(identitySummary(em, 'vmss-api'), { system: true, userAssigned: [] });
+    }));
+
+  it('set drops it like any unlisted identity', () =>
+    start(async (em) => {
+      const run = await runAction(em, { ...api, operation: 'set', 'identity-type': 'SystemAssigned, UserAssigned', 'user-assigned-ids': 'id-logs' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(identitySummary(em, 'vmss-api'), { system: true, userAssigned: ['id-logs'] });
+    }));
+
+  it('show reports it', () =>
+    start(async (em) => {
+      const run = await runAction(em, { ...api, operation: 'show' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(results(run)[0]?.missingIdentities?.map((id) => id.split('/').pop()), ['id-app']);
+      assert.match(run.stdout, /::warning title=Identity that no longer exists::vmss-api references user-assigned identity id-app/);
+      assert.match(run.summary, /References id-app, which no longer exists/);
+    }));
+});
+
+describe("ARM's request limits", { concurrency: 2 }, () => {
+  it('a tiny write budget is waited out and the step finishes', () =>
+    withEmulator({
+      budgets: { writes: { capacity: 2, perSecond: 2 } },
+      edit: (seed) => { for (let i = 0; i < 8; i++) seed.scaleSets?.push({ subscriptionId: SUB, resourceGroup: 'rg-prod', name: `vmss-b-${i}` }); },
+    }, async (em) => {
+      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': Array.from({ length: 8 }, (_, i) => `vmss-b-${i}`).join('\n'), 'identity-type': 'SystemAssigned', 'timeout-seconds': '120' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.equal(em.log.of('arm.vmss.patch').filter((e) => e.status === 200).length, 8);
+      assert.match(run.stdout, /Azure answered 429 SubscriptionRequestsThrottled; reading again and retrying/);
+      assert.ok(run.durationMs < 30_000, `took ${run.durationMs} ms`);
+    }));
+
+  it('1,000 scale sets across 4 subscriptions in one step: default budgets, no 429', { timeout: 240_000 }, () =>
+    withEmulator({ updateDurationMs: 100, seed: fleetSeed({ subscriptions: fleetOf(1000, 4, 2) }) }, async (em) => {
+      const started = Date.now();
+      const run = await runAction(em, {
+        'resource-group': '*', 'subscription-id': FLEET_SUBS.join('\n'), 'vmss-name': 'vmss-*', 'identity-type': 'SystemAssigned',
+        'max-parallel': '100', 'timeout-seconds': '600',
+      });
+      assert.equal(run.code, 0, run.stdout.slice(-3000));
+      const r = results(run);
+      assert.equal(r.length, 1000);
+      assert.ok(r.every((x) => x.changed && !x.error));
+      assert.equal(em.controls.throttled, 0, `429s caused by the action's pace: ${JSON.stringify(em.controls.throttledBy)}`);
+      assert.equal(em.log.of('arm.vmss.patch').length, 1000, 'one write per scale set');
+      assert.equal(em.log.of('arm.vmss.get').filter((e) => e.route === 'arm.vmss.get').length <= 1000, true);
+      process.stdout.write(`# 1,000 scale sets: ${Date.now() - started} ms, ${em.log.entries.length} requests\n`);
+    }));
+});
