@@ -15,6 +15,7 @@ const P = {
   latencyMs: 25,
   updateMs: 4000,
   repeats: short ? 3 : 7,
+  startupRepeats: short ? 7 : 15,
   lagDurations: short ? [1000, 4000] : [1000, 4000, 20000, 60000],
   lagRepeats: short ? 2 : 3,
   /** Real updates end at any moment; these add a random 0-1 s to a 4 s update. */
@@ -74,6 +75,43 @@ async function firstRequestMs(em: Emulator, args: string[], env: Record<string, 
   const ratio = a.median / f.median;
   results['coldStart'] = { action: a, bareNode: f, ratio };
   row('cold start: spawn → first request', `${fmt(a)} vs bare node ${fmt(f)} = ${ratio.toFixed(2)}×`, '≤ 1.5× bare node: the step starts working at once', verdict(ratio <= 1.5, `by ${(ratio - 1.5).toFixed(2)}×`));
+}
+
+// ---- start-up: spawn → exit -------------------------------------------------------------------
+// Sign-in plus one read (`operation: show`, custom cloud with both endpoints given, so the GitHub
+// token and the cloud metadata are asked before the SDK loads) against a bare `node -e` that makes
+// one HTTPS request and exits. Runs alternate, so load on the machine touches both alike.
+async function exitMs(args: string[], env: Record<string, string>): Promise<{ ms: number; code: number | null }> {
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, args, { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'ignore' });
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  return { ms: performance.now() - spawnedAt, code };
+}
+{
+  const startup: Record<string, unknown> = {};
+  for (const latencyMs of [P.latencyMs, 0]) {
+    const em = await start({ seed: defaultSeed(), updateDurationMs: P.updateMs, latencyMs });
+    const bare = `require('node:https').get(process.env.URL,{headers:{authorization:'Bearer '+process.env.T}},r=>r.resume());`;
+    const bareEnv = { URL: em.urls.github, T: em.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'] ?? '', NODE_EXTRA_CA_CERTS: em.caPath };
+    const env: Record<string, string> = { ...em.env, GITHUB_OUTPUT: '/dev/null', GITHUB_STEP_SUMMARY: '/dev/null' };
+    const inputs = { 'timeout-seconds': '900', 'max-parallel': '50', 'dry-run': 'false', 'remove-legacy-extension': 'false', 'allow-no-match': 'false', 'remove-missing-identities': 'false', ...web, operation: 'show', 'resource-manager-endpoint': em.origin, 'authority-host': em.origin };
+    for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+    const floor: number[] = [];
+    const action: number[] = [];
+    for (let i = 0; i < P.startupRepeats; i++) {
+      floor.push((await exitMs(['-e', bare], bareEnv)).ms);
+      const run = await exitMs([ACTION], env);
+      if (run.code !== 0) throw new Error(`operation show exited ${run.code}`);
+      action.push(run.ms);
+    }
+    await em.stop();
+    const f = stat(floor);
+    const a = stat(action);
+    const ratio = a.median / f.median;
+    startup[`latency${latencyMs}ms`] = { action: a, bareNode: f, ratio };
+    row(`start-up: spawn → exit, show (${latencyMs} ms latency)`, `${fmt(a)} vs bare node ${fmt(f)} = ${ratio.toFixed(2)}×`, '≤ 1.8× bare node: sign-in and one read cost little more than starting Node', verdict(ratio <= 1.8, `by ${(ratio - 1.8).toFixed(2)}×`));
+  }
+  results['startup'] = startup;
 }
 
 // ---- requests per scenario -----------------------------------------------------------------

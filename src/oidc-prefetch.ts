@@ -1,8 +1,10 @@
-// The GitHub OIDC token request leaves before the Azure SDK (most of the bundle) is loaded,
-// so the network round trip overlaps with loading the code that needs it. Best effort: on any
-// failure the sign-in asks again through @actions/core, with its retries and messages.
+// The GitHub OIDC token request, and a custom cloud's metadata read, leave before the Azure SDK
+// (most of the bundle) is loaded, so their round trips overlap with loading the code that needs
+// them. Best effort: on any failure the sign-in asks again through @actions/core, and the
+// metadata is read again through the SDK, with their retries and messages.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { USER_AGENT } from './azure/client.ts';
 
 export interface Prefetch {
   audience: string;
@@ -11,34 +13,30 @@ export interface Prefetch {
   token: Promise<string | undefined>;
 }
 
-const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];
+interface Fetched {
+  status: number;
+  body: string;
+}
 
-export function prefetchIdToken(audience: string, env: NodeJS.ProcessEnv): Prefetch | undefined {
-  const url = env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-  const bearer = env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-  // Node's own https client ignores proxies; @actions/core's honours them, so leave it to that.
-  if (!url || !bearer || PROXY_VARIABLES.some((v) => env[v])) return undefined;
+const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];
+// Node's own https client ignores proxies; @actions/core's and the SDK's honour them, so leave it to those.
+const behindProxy = (env: NodeJS.ProcessEnv) => PROXY_VARIABLES.some((v) => env[v]);
+
+/** One GET; undefined on any failure. `sent` settles once the request is on the wire (or has failed). */
+function get(target: string, headers: Record<string, string>): { sent: Promise<void>; response: Promise<Fetched | undefined> } {
   let markSent: () => void = () => undefined;
   const sent = new Promise<void>((resolve) => (markSent = resolve));
-  const token = new Promise<string | undefined>((resolve) => {
+  const response = new Promise<Fetched | undefined>((resolve) => {
     const fail = () => {
       markSent();
       resolve(undefined);
     };
     try {
-      const target = `${url}&audience=${encodeURIComponent(audience)}`;
       const request = target.startsWith('http:') ? httpRequest : httpsRequest;
-      const req = request(target, { headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' }, timeout: 10_000 }, (res) => {
+      const req = request(target, { headers: { ...headers, accept: 'application/json' }, timeout: 10_000 }, (res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-        res.on('end', () => {
-          try {
-            const value = res.statusCode === 200 ? (JSON.parse(body) as { value?: unknown }).value : undefined;
-            resolve(typeof value === 'string' ? value : undefined);
-          } catch {
-            resolve(undefined);
-          }
-        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
         res.on('error', fail);
       });
       req.on('finish', markSent);
@@ -49,5 +47,45 @@ export function prefetchIdToken(audience: string, env: NodeJS.ProcessEnv): Prefe
       fail();
     }
   });
+  return { sent, response };
+}
+
+export function prefetchIdToken(audience: string, env: NodeJS.ProcessEnv): Prefetch | undefined {
+  const url = env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+  const bearer = env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+  if (!url || !bearer || behindProxy(env)) return undefined;
+  const { sent, response } = get(`${url}&audience=${encodeURIComponent(audience)}`, { authorization: `Bearer ${bearer}` });
+  const token = response.then((r) => {
+    try {
+      const value = r?.status === 200 ? (JSON.parse(r.body) as { value?: unknown }).value : undefined;
+      return typeof value === 'string' ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  });
   return { audience, sent, token };
+}
+
+/** The version `az cloud register` reads; the SDK read in azure/cloud-metadata.ts asks the same. */
+export const METADATA_API_VERSION = '2022-09-01';
+
+/** The metadata read started by prefetchMetadata, taken once by readCloudMetadata. */
+let metadata: { endpoint: string; response: Promise<Fetched | undefined> } | undefined;
+
+/**
+ * Starts reading a custom cloud's `{endpoint}/metadata/endpoints` (an https URL checked by the
+ * inputs). It carries no credentials, like the SDK's read it stands in for.
+ */
+export function prefetchMetadata(endpoint: string, env: NodeJS.ProcessEnv): Promise<void> | undefined {
+  if (behindProxy(env)) return undefined;
+  const { sent, response } = get(`${endpoint}/metadata/endpoints?api-version=${METADATA_API_VERSION}`, { 'user-agent': USER_AGENT });
+  metadata = { endpoint, response };
+  return sent;
+}
+
+/** The prefetched answer for this endpoint, if one was started (once). */
+export function takePrefetchedMetadata(endpoint: string): Promise<Fetched | undefined> | undefined {
+  const taken = metadata?.endpoint === endpoint ? metadata.response : undefined;
+  metadata = undefined;
+  return taken;
 }

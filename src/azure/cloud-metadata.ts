@@ -4,9 +4,8 @@ import { getClient, type PathUncheckedResponse } from '@azure-rest/core-client';
 import type { CloudMetadata } from '../cloud.ts';
 import { ActionError } from '../errors.ts';
 import { q } from '../text.ts';
+import { METADATA_API_VERSION, takePrefetchedMetadata } from '../oidc-prefetch.ts';
 import { USER_AGENT } from './client.ts';
-
-const METADATA_API_VERSION = '2022-09-01';
 
 interface MetadataCloud {
   name?: string;
@@ -28,6 +27,16 @@ export function parseMetadata(body: unknown, endpoint: string): CloudMetadata | 
 
 /** Reads `{endpoint}/metadata/endpoints`; undefined when the endpoint has none (404). */
 export async function readCloudMetadata(endpoint: string, signal: AbortSignal): Promise<CloudMetadata | undefined> {
+  // The entry point may have asked already (oidc-prefetch.ts); a clear answer is used, anything else is asked again here.
+  const prefetched = await takePrefetchedMetadata(endpoint);
+  if (prefetched?.status === 404) return undefined;
+  if (prefetched?.status === 200) {
+    try {
+      return parseMetadata(JSON.parse(prefetched.body), endpoint);
+    } catch {
+      // not JSON: ask again, and fail as the SDK's read does
+    }
+  }
   const client = getClient(endpoint, { userAgentOptions: { userAgentPrefix: USER_AGENT }, retryOptions: { maxRetries: 2 } });
   let response: PathUncheckedResponse;
   try {
