@@ -12,6 +12,7 @@ import { ActionError } from './errors.ts';
 import { armFailure } from './azure/arm-errors.ts';
 import { discover, type Discovery } from './azure/fleet.ts';
 import { Pacer } from './azure/pacing.ts';
+import { Tenants } from './azure/tenants.ts';
 import { describeScopeFailure, describeSignInError, describeTargetFailure, NO_ID_TOKEN } from './messages.ts';
 import { describeTags } from './selectors.ts';
 import type { Prefetch } from './oidc-prefetch.ts';
@@ -89,7 +90,8 @@ async function findFleet(query: FleetQuery, scaleSets: ScaleSets, session: Sessi
 
 async function configure(settings: Settings, results: TargetResult[], cloud: Cloud, session: Session, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<void> {
   const pacer = new Pacer((what) => core.debug(`ARM request budget: ${what}`));
-  const endpoint = { ...cloud, pacer };
+  const home = settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '';
+  const endpoint = { ...cloud, pacer, ...(home ? { tenants: new Tenants(session.credential, home, cloud.scope) } : {}) };
   const scaleSets = new ScaleSets(session.credential, endpoint, pollIntervalMs(Math.min(settings.maxParallel, Math.max(results.length, 1))));
   if (settings.query) {
     const fleet = await findFleet(settings.query, scaleSets, session, signal);

@@ -103,6 +103,32 @@ describe('selectors', { concurrency: 4 }, () => {
       assert.match(run.stdout, /::error::1 of \d+ scale sets failed/);
     }));
 
+  it('a subscription in another tenant: signed in there once, its scale sets changed', () => {
+    const TENANT2 = '7e2a0000-aaaa-4bbb-8ccc-000000000002';
+    const OBJECT2 = '22222222-aaaa-4bbb-8ccc-0000000000f2';
+    const SUB4 = '5c0ffee0-4444-4333-8444-000000000004';
+    return withEmulator({
+      edit: (seed) => {
+        fleetSeed(seed);
+        // The same (multi-tenant) app, with its service principal in the second tenant.
+        seed.tenants?.push({ id: TENANT2, apps: [{ clientId: '11111111-aaaa-4bbb-8ccc-000000000001', objectId: OBJECT2, federatedCredentials: [{ subject: 'repo:octo-org/octo-repo:ref:refs/heads/main' }] }] });
+        seed.subscriptions?.push({ id: SUB4, tenantId: TENANT2, resourceGroups: [{ name: 'rg-west', location: 'westus' }] });
+        seed.scaleSets?.push({ subscriptionId: SUB4, resourceGroup: 'rg-west', name: 'web-6', tags: { role: 'web' } });
+        seed.roleAssignments?.push({ principalId: OBJECT2, role: 'Virtual Machine Contributor', scope: `/subscriptions/${SUB4}` });
+      },
+    }, async (em) => {
+      em.controls.pageSize = 2;
+      const run = await runAction(em, { 'vmss-name': 'web-?', 'resource-group': '*', 'subscription-id': `${SUB}\n${SUB4}`, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.ok(hasSystem(em, SUB4, 'rg-west', 'web-6'));
+      assert.ok(hasSystem(em, SUB, 'rg-prod', 'web-1'));
+      assert.match(run.stdout, new RegExp(`Subscription ${SUB4} belongs to tenant ${TENANT2}: signing in there too\\.`));
+      const tokens = em.log.of('entra.token').filter((e) => e.status === 200);
+      assert.equal(tokens.filter((e) => e.path.includes(TENANT2)).length, 1, 'one sign-in for the second tenant');
+      assert.equal(tokens.filter((e) => e.path.includes(TENANT)).length, 1, 'one sign-in for the first');
+    });
+  });
+
   it('no match fails and lists what it found; allow-no-match succeeds with an empty fleet', () =>
     fleet(async (em) => {
       const inputs = { 'vmss-name': 'db-*', 'resource-group': 'rg-prod', 'subscription-id': `${SUB}\n${SUB2}`, 'identity-type': 'SystemAssigned' };

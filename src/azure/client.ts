@@ -3,6 +3,7 @@
 // action itself decides what a lost answer means (it reads the scale set again).
 import type { ClientOptions } from '@azure-rest/core-client';
 import type { Pacer } from './pacing.ts';
+import type { Tenants } from './tenants.ts';
 
 export const USER_AGENT = 'vmss-identity-action/2.0';
 
@@ -11,11 +12,17 @@ export interface Endpoint {
   scope: string;
   /** Shared by every client of a run, so all of them respect the same budgets. */
   pacer?: Pacer;
+  /** Signs in to the tenants of subscriptions outside the sign-in's. */
+  tenants?: Tenants;
 }
 
 export function clientOptions(cloud: Endpoint, purpose: 'read' | 'write'): ClientOptions & { endpoint: string } {
   return {
-    ...(cloud.pacer ? { additionalPolicies: [{ policy: cloud.pacer.policy(), position: 'perRetry' as const }] } : {}),
+    additionalPolicies: [
+      ...(cloud.pacer ? [{ policy: cloud.pacer.policy(), position: 'perRetry' as const }] : []),
+      // After the bearer policy: it replaces the token for subscriptions of other tenants.
+      ...(cloud.tenants ? [{ policy: cloud.tenants.policy(), position: 'perRetry' as const }] : []),
+    ],
     endpoint: cloud.resourceManager,
     credentials: { scopes: [cloud.scope] },
     userAgentOptions: { userAgentPrefix: USER_AGENT },

@@ -112,6 +112,8 @@ export function signIn(settings: SignIn, cloud: Cloud, env: NodeJS.ProcessEnv, s
     authorityHost: cloud.authorityHost,
     // Outside Microsoft's clouds MSAL would otherwise ask login.microsoftonline.com to validate the authority.
     disableInstanceDiscovery: cloud.customAuthority,
+    // Subscriptions of a fleet may live in other tenants (azure/tenants.ts asks for those by name).
+    additionallyAllowedTenants: ['*'],
   });
   return { credential, describe: `app ${settings.clientId} in tenant ${settings.tenantId} (GitHub OIDC)`, facts, audience };
 }
