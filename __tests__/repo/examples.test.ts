@@ -17,7 +17,7 @@ const KNOWN_OLD_LINTER_GAP = /undefined variable "vars"/;
 
 describe('examples and workflows', () => {
   it('there are examples for every README scenario', () => {
-    assert.deepEqual(examples, ['after-azure-login.yml', 'drift-check.yml', 'enable-and-grant.yml', 'fleet.yml', 'grant-roles.yml', 'user-assigned.yml']);
+    assert.deepEqual(examples, ['after-azure-login.yml', 'drift-check.yml', 'enable-and-grant.yml', 'fleet-by-tag.yml', 'fleet.yml', 'grant-roles.yml', 'user-assigned.yml']);
   });
 
   for (const file of examples) {
