@@ -11,6 +11,7 @@ import { backoffMs } from './backoff.ts';
 import { ActionError } from './errors.ts';
 import { sameIdentity, type ScaleSetIdentity } from './identity.ts';
 import { resolveIdentity } from './inputs.ts';
+import { missingIdentityMessage } from './messages.ts';
 import { plan, plannedIdentity, type IdentityRequest, type Plan } from './plan.ts';
 import type { TargetResult } from './result.ts';
 import { sameId, type ScaleSetRef } from './resource-id.ts';
@@ -288,7 +289,7 @@ async function explainMissingIdentity(ctx: ApplyContext, r: TargetResult, messag
   const reference = named ? r.before?.userAssigned.find((u) => sameId(u.id, named)) : undefined;
   if (!reference || await identityExists(ctx, reference.id)) return error;
   r.missingIdentities = [...new Set([...r.missingIdentities, reference.id])];
-  return new ActionError(`Scale set ${q(r.ref.name)} still references user-assigned identity ${shortName(reference.id)} (${reference.id}), which no longer exists: reading it answers 404. Azure refuses every identity change on the scale set while that reference stays (FailedIdentityOperation). Drop it in the same step with remove-missing-identities: true, or run operation: remove with user-assigned-ids: ${reference.id}.`);
+  return new ActionError(missingIdentityMessage(r.ref.name, reference.id));
 }
 
 /** Whose principal receives the roles: the named user-assigned identity, else the system-assigned one. */

@@ -177,3 +177,22 @@ export function describeTargetFailure(error: unknown, r: TargetResult, signIn: S
   if (signInProblem) return `${signInProblem}${after}`;
   return `${describeArmFailure(armFailure(error), r.ref, signedInAs)}${after}`;
 }
+
+export function roleNotFound(role: string, scope: string): string {
+  return `Role ${q(role)} does not exist at scope ${q(scope)}. Use a built-in role name exactly as Azure spells it (for example 'Storage Blob Data Reader'), a custom role's name, or a role definition id.`;
+}
+
+/** A role lookup or grant that Azure refused: `what` says which ("grant 'Reader' at '…' to …"). */
+export function describeRoleFailure(f: ArmFailure, what: string): ActionError {
+  if (f.code === 'AuthorizationFailed') {
+    const scope = /over scope '([^']+)'/.exec(f.message)?.[1] ?? 'the scope';
+    return new ActionError(`Permission denied: could not ${what} (AuthorizationFailed): the signed-in identity may not write role assignments on ${q(scope)}. Grant it 'Role Based Access Control Administrator' (or 'User Access Administrator' or 'Owner') there.`);
+  }
+  const details = describeDetails(f.details);
+  return new ActionError(`Could not ${what} (${f.code ?? `HTTP ${f.statusCode ?? '?'}`}): ${f.message}${details ? ` Details: ${details}` : ''}`);
+}
+
+/** An identity write refused because the scale set still references an identity deleted in Azure. */
+export function missingIdentityMessage(scaleSet: string, id: string): string {
+  return `Scale set ${q(scaleSet)} still references user-assigned identity ${id.split('/').pop() ?? id} (${id}), which no longer exists: reading it answers 404. Azure refuses every identity change on the scale set while that reference stays (FailedIdentityOperation). Drop it in the same step with remove-missing-identities: true, or run operation: remove with user-assigned-ids: ${id}.`;
+}

@@ -10,7 +10,8 @@ import { backoffMs, headersOf } from '../backoff.ts';
 import { ActionError } from '../errors.ts';
 import { isGuid } from '../resource-id.ts';
 import { q } from '../text.ts';
-import { armFailure, describeDetails, failureFromResponse, type ArmFailure } from './arm-errors.ts';
+import { describeRoleFailure, roleNotFound } from '../messages.ts';
+import { armFailure, failureFromResponse } from './arm-errors.ts';
 import { clientOptions, type Endpoint } from './client.ts';
 
 const API = { 'api-version': '2022-04-01' };
@@ -82,10 +83,10 @@ export class RoleAssignments {
       queryParameters: { ...API, $filter: `roleName eq '${role.replace(/'/g, "''")}'` },
       abortSignal: signal,
     }));
-    if (res.status !== '200') throw roleError(failureFromResponse(res), what);
+    if (res.status !== '200') throw describeRoleFailure(failureFromResponse(res), what);
     const match = ((res.body as { value?: { id?: string }[] } | undefined)?.value ?? [])[0]?.id;
     if (!match) {
-      throw new ActionError(`Role ${q(role)} does not exist at scope ${q(scope)}. Use a built-in role name exactly as Azure spells it (for example 'Storage Blob Data Reader'), a custom role's name, or a role definition id.`);
+      throw new ActionError(roleNotFound(role, scope));
     }
     return match;
   }
@@ -121,7 +122,7 @@ export class RoleAssignments {
         await sleep(wait, signal);
         continue;
       }
-      throw roleError(failure, what);
+      throw describeRoleFailure(failure, what);
     }
   }
 
@@ -129,7 +130,7 @@ export class RoleAssignments {
     const res = await this.send(what, signal, () => this.reads.pathUnchecked(id).get({ queryParameters: API, abortSignal: signal }));
     if (res.status === '200') return true;
     if (res.status === '404') return false;
-    throw roleError(failureFromResponse(res), what);
+    throw describeRoleFailure(failureFromResponse(res), what);
   }
 
   private async existing(scope: string, roleDefinitionId: string, principalId: string, signal: AbortSignal): Promise<string | undefined> {
@@ -142,13 +143,4 @@ export class RoleAssignments {
     const list = (res.body as { value?: { id?: string; properties?: { roleDefinitionId?: string; scope?: string } }[] } | undefined)?.value ?? [];
     return list.find((a) => a.properties?.roleDefinitionId?.split('/').pop()?.toLowerCase() === guid && a.properties?.scope?.toLowerCase() === scope.toLowerCase())?.id;
   }
-}
-
-function roleError(f: ArmFailure, what: string): Error {
-  if (f.code === 'AuthorizationFailed') {
-    const scope = /over scope '([^']+)'/.exec(f.message)?.[1] ?? 'the scope';
-    return new ActionError(`Permission denied: could not ${what} (AuthorizationFailed): the signed-in identity may not write role assignments on ${q(scope)}. Grant it 'Role Based Access Control Administrator' (or 'User Access Administrator' or 'Owner') there.`);
-  }
-  const details = describeDetails(f.details);
-  return new ActionError(`Could not ${what} (${f.code ?? `HTTP ${f.statusCode ?? '?'}`}): ${f.message}${details ? ` Details: ${details}` : ''}`);
 }
