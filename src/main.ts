@@ -92,9 +92,8 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   const pacer = new Pacer((what) => core.debug(`ARM request budget: ${what}`));
   const home = settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '';
   const endpoint = { ...cloud, pacer, ...(home ? { tenants: new Tenants(session.credential, home, cloud.scope) } : {}) };
-  const scaleSets = new ScaleSets(session.credential, endpoint, pollIntervalMs(Math.min(settings.maxParallel, Math.max(results.length, 1))));
   if (settings.query) {
-    const fleet = await findFleet(settings.query, scaleSets, session, signal);
+    const fleet = await findFleet(settings.query, new ScaleSets(session.credential, endpoint), session, signal);
     if (typeof fleet === 'string') {
       if (settings.allowNoMatch) core.notice(`${fleet} allow-no-match is set: nothing to do.`);
       else results.push({ ...newResult({ subscriptionId: settings.query.subscriptions[0] ?? '', resourceGroup: '', name: '' }), id: '', error: fleet });
@@ -103,10 +102,12 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
     results.push(...fleet);
   }
   const parallel = Math.min(settings.maxParallel, results.length);
-  // ARM's read budget is per subscription: a fleet spread over several may poll faster in all.
-  const subscriptions = new Set(results.map((r) => r.ref.subscriptionId.toLowerCase())).size || 1;
+  // ARM's read budget is per subscription: polls are shared out by the most scale sets one subscription has.
+  const perSubscription = new Map<string, number>();
+  for (const r of results) perSubscription.set(r.ref.subscriptionId.toLowerCase(), (perSubscription.get(r.ref.subscriptionId.toLowerCase()) ?? 0) + 1);
+  const busiest = Math.min(parallel, Math.max(1, ...perSubscription.values()));
   const ctx: ApplyContext = {
-    scaleSets: settings.query ? new ScaleSets(session.credential, endpoint, pollIntervalMs(Math.ceil(parallel / subscriptions))) : scaleSets,
+    scaleSets: new ScaleSets(session.credential, endpoint, pollIntervalMs(busiest)),
     roles: new RoleAssignments(session.credential, endpoint),
     settings,
     signal,

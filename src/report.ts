@@ -68,7 +68,7 @@ export function failStep(results: TargetResult[]): void {
   const failed = results.filter((r) => r.error);
   if (failed.length === 0) return;
   if (results.length === 1) core.setFailed(failed[0]?.error ?? 'failed');
-  else core.setFailed(`${failed.length} of ${results.length} scale sets failed:\n${failed.map((r) => `- ${r.ref.name}: ${r.error}`).join('\n')}`);
+  else core.setFailed(`${failed.length} of ${results.length} failed:\n${failed.map((r) => `- ${r.ref.name || r.id || 'fleet'}: ${r.error}`).join('\n')}`);
 }
 
 function identityRows(identity: ScaleSetIdentity | undefined): string[] {

@@ -257,6 +257,27 @@ describe('tokens only where they belong', { concurrency: 4 }, () => {
       assert.match(run.stdout, /subject repo:octo-org\/octo-repo:environment:prod\\n\S*forged/, 'the line break is spelled out');
     }));
 
+  it("a list page whose nextLink points at another host is not followed: no token goes there", () =>
+    withEmulator({}, async (em) => {
+      const capture = await startScripted(em, () => json(200, { value: [] }));
+      const arm = await startScripted(em, (req, origin) => {
+        if (req.path.startsWith('/metadata/endpoints')) return json(200, [{ resourceManager: `${origin}/`, authentication: { loginEndpoint: `${em.origin}/`, audiences: ['https://management.scripted.localhost/'] } }]);
+        return json(200, { value: [], nextLink: `${capture.origin}/subscriptions/${SUB}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=2024-11-01&$skiptoken=2` });
+      });
+      try {
+        const bundle = `${arm.caBundle}.both`;
+        const { readFileSync, writeFileSync } = await import('node:fs');
+        writeFileSync(bundle, `${readFileSync(arm.caBundle, 'utf8')}\n${readFileSync(capture.caBundle, 'utf8')}`);
+        const run = await runAction(em, { 'vmss-name': 'web-*', 'resource-group': '*', 'identity-type': 'SystemAssigned', 'resource-manager-endpoint': arm.origin }, { env: { NODE_EXTRA_CA_CERTS: bundle } });
+        assert.equal(run.code, 1);
+        assert.match(errorLine(run), /a list answer pointed its next page at 127\.0\.0\.1:\d+, outside 127\.0\.0\.1:\d+; the action does not follow it/);
+        assert.equal(capture.requests.length, 0);
+      } finally {
+        await arm.stop();
+        await capture.stop();
+      }
+    }));
+
   it('AZURE_* endpoint variables set by an earlier step are ignored', () =>
     withEmulator({}, async (em) => {
       const capture = await startScripted(em, () => json(404, {}));

@@ -41,7 +41,7 @@ describe('fleets', { concurrency: 3 }, () => {
       em.controls.fault({ route: 'arm.vmss.patch', skip: 1, action: { kind: 'status', status: 400, code: 'InvalidParameter', message: 'Something Azure refused.' } });
       const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': names.join('\n'), 'identity-type': 'SystemAssigned', 'max-parallel': '1' });
       assert.equal(run.code, 1);
-      assert.match(run.stdout, /::error::2 of 3 scale sets failed:%0A- vmss-missing: The scale set 'vmss-missing' .* was not found \(ResourceNotFound\)\..*%0A- vmss-fleet-001: Azure rejected the request .*InvalidParameter.*Something Azure refused\./);
+      assert.match(run.stdout, /::error::2 of 3 failed:%0A- vmss-missing: The scale set 'vmss-missing' .* was not found \(ResourceNotFound\)\..*%0A- vmss-fleet-001: Azure rejected the request .*InvalidParameter.*Something Azure refused\./);
       assert.ok(scaleSet(em, 'vmss-fleet-000').identity.system);
       const results = JSON.parse(run.outputs['results'] ?? '[]') as Result[];
       assert.deepEqual(results.map((r) => [r.changed, Boolean(r.error)]), [[true, false], [false, true], [false, true]]);

@@ -100,7 +100,7 @@ describe('selectors', { concurrency: 4 }, () => {
       assert.ok(hasSystem(em, SUB, 'rg-prod', 'web-10'));
       assert.ok(!hasSystem(em, SUB3, 'rg-x', 'web-5'));
       assert.equal(run.outputs['changed'], 'true');
-      assert.match(run.stdout, /::error::1 of \d+ scale sets failed/);
+      assert.match(run.stdout, /::error::1 of \d+ failed:%0A- \/subscriptions\/5c0ffee0-3333-4333-8444-000000000003: Could not list/);
     }));
 
   it('a subscription in another tenant: signed in there once, its scale sets changed', () => {
