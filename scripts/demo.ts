@@ -4,10 +4,10 @@ import { start } from '../emulator/server.ts';
 import { defaultSeed } from '../emulator/testing.ts';
 import { runAction } from '../__tests__/support/run-action.ts';
 
-interface DemoStep { title: string; inputs: Record<string, string>; proxy?: boolean }
+interface DemoStep { title: string; inputs: Record<string, string>; proxy?: boolean; fails?: boolean }
 
-/** action.yml's defaults without any endpoint input, as a workflow gets them. */
-const WORKFLOW = { audience: 'api://AzureADTokenExchange', environment: 'AzureCloud', 'dry-run': 'false', 'timeout-seconds': '900', 'max-parallel': '50', 'remove-legacy-extension': 'false' };
+/** action.yml's defaults and no endpoint input: what a workflow gets by default. */
+const WORKFLOW = { environment: 'AzureCloud', operation: 'assign', 'dry-run': 'false', 'timeout-seconds': '900', 'max-parallel': '50', 'remove-legacy-extension': 'false', 'allow-no-match': 'false', 'remove-missing-identities': 'false' };
 
 const steps: DemoStep[] = [
   { title: 'Show the identity of vmss-api', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', operation: 'show' } },
@@ -15,7 +15,7 @@ const steps: DemoStep[] = [
   { title: 'Run the same step again: nothing to change', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned, UserAssigned', 'user-assigned-ids': 'id-logs' } },
   { title: 'Dry run: what would set UserAssigned [id-app] do to vmss-api? (set removes: each removal that cannot be undone is a warning)', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', operation: 'set', 'identity-type': 'UserAssigned', 'user-assigned-ids': 'id-app', 'dry-run': 'true' } },
   { title: 'Remove the system-assigned identity from vmss-api, keep the user-assigned one', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', operation: 'remove', 'identity-type': 'SystemAssigned' } },
-  { title: 'A mistake: SystemAssigned on a Flexible scale set (fails before writing)', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-flex', 'identity-type': 'SystemAssigned' } },
+  { title: 'A mistake: SystemAssigned on a Flexible scale set (fails before writing)', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-flex', 'identity-type': 'SystemAssigned' }, fails: true },
   {
     title: 'As a workflow configures it: no endpoint inputs, only HTTPS_PROXY and NODE_EXTRA_CA_CERTS (management.azure.com through the proxy)',
     inputs: { ...WORKFLOW, operation: 'assign', 'resource-group': 'rg-prod', 'vmss-name': 'vmss-flex', 'identity-type': 'UserAssigned', 'user-assigned-ids': 'id-logs' },
@@ -29,10 +29,11 @@ const log = (stdout: string) => stdout.split('\n').filter((l) => l && !l.startsW
 const emulator = await start({ seed: defaultSeed(), updateDurationMs: 2000 });
 process.stdout.write(`Emulator of GitHub OIDC, Entra ID and ARM on ${emulator.origin}; Azure updates take 2 s here.\n`);
 let n = 0;
+const unexpected: string[] = [];
 for (const step of steps) {
   emulator.log.clear();
   const run = step.proxy
-    ? await runAction(emulator, step.inputs, { withoutDefaults: true, env: { HTTPS_PROXY: emulator.urls.proxy, NODE_EXTRA_CA_CERTS: emulator.caPath, NO_PROXY: '127.0.0.1' } })
+    ? await runAction(emulator, step.inputs, { withoutDefaults: true, withoutEndpoint: true, env: { HTTPS_PROXY: emulator.urls.proxy, NODE_EXTRA_CA_CERTS: emulator.caPath, NO_PROXY: '127.0.0.1' } })
     : await runAction(emulator, step.inputs);
   const requests = emulator.log.entries.map((e) => (e.via === 'proxy' ? `${e.route}@${e.host}` : e.route)).join(', ');
   process.stdout.write([
@@ -45,5 +46,10 @@ for (const step of steps) {
     ...(run.summary ? text(run.summary).split('\n').map((l) => `   sum │ ${l}`) : []),
     '',
   ].join('\n'));
+  if ((run.code === 0) === Boolean(step.fails)) unexpected.push(`${n}. ${step.title} (exit ${run.code})`);
 }
 await emulator.stop();
+if (unexpected.length) {
+  process.stderr.write(`These steps did not end as the demo expects:\n${unexpected.join('\n')}\n`);
+  process.exit(1);
+}

@@ -3,6 +3,7 @@
 // for Azure, then extensions and roles. A 412 means someone else changed the scale set between
 // our read and our write: read again, plan again, check again.
 import * as core from '@actions/core';
+import { info } from './log.ts';
 import { abortable, sleep } from './abort.ts';
 import { armFailure } from './azure/arm-errors.ts';
 import type { RoleAssignments } from './azure/roles.ts';
@@ -103,14 +104,14 @@ async function readWhenIdle(ctx: ApplyContext, ref: ScaleSetRef): Promise<ScaleS
       if (!isRetryableRead(error) || attempt >= MAX_READ_RETRIES) throw error;
       const f = armFailure(error);
       const wait = backoffMs(attempt, f.headers);
-      core.info(`${ref.name}: Azure is throttling or busy (${f.code ?? f.statusCode}); reading again in ${(wait / 1000).toFixed(1)} s.`);
+      info(`${ref.name}: Azure is throttling or busy (${f.code ?? f.statusCode}); reading again in ${(wait / 1000).toFixed(1)} s.`);
       await sleep(wait, ctx.signal);
       continue;
     }
     const busy = state.provisioningState !== undefined && !IDLE_STATES.has(state.provisioningState.toLowerCase());
     if (!busy || ctx.settings.operation === 'show') return state;
     const wait = backoffMs(attempt);
-    core.info(`${ref.name}: provisioning state is '${state.provisioningState}'; waiting ${(wait / 1000).toFixed(1)} s for Azure to finish before changing the identity.`);
+    info(`${ref.name}: provisioning state is '${state.provisioningState}'; waiting ${(wait / 1000).toFixed(1)} s for Azure to finish before changing the identity.`);
     await sleep(wait, ctx.signal);
   }
 }
@@ -172,8 +173,8 @@ function planWith(ctx: ApplyContext, r: TargetResult, state: ScaleSetState, miss
 /** Phase one: read, plan and check, and resolve role names. Writes nothing. */
 export async function prepare(ctx: ApplyContext, r: TargetResult): Promise<void> {
   const p = await readAndPlan(ctx, r);
-  if (ctx.settings.operation !== 'show') core.info(describePlan(r.ref.name, p));
-  if (p.alreadyAbsent.length) core.info(`${r.ref.name}: not assigned, nothing to remove: ${p.alreadyAbsent.join(', ')}`);
+  if (ctx.settings.operation !== 'show') info(describePlan(r.ref.name, p));
+  if (p.alreadyAbsent.length) info(`${r.ref.name}: not assigned, nothing to remove: ${p.alreadyAbsent.join(', ')}`);
   for (const role of ctx.settings.roleAssignments) {
     try {
       await abortable(ctx.roles.resolve(role.role, role.scope, ctx.signal), ctx.signal);
@@ -213,7 +214,7 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
     if (!p.changed || !p.patch || ctx.settings.operation === 'show') return;
     warnIrreversible(ctx, r, p);
     if (ctx.settings.dryRun) {
-      core.info(`${r.ref.name}: dry run, nothing written. The PATCH would be: ${JSON.stringify(p.patch)}`);
+      info(`${r.ref.name}: dry run, nothing written. The PATCH would be: ${JSON.stringify(p.patch)}`);
       r.changed = true;
       return;
     }
@@ -226,9 +227,9 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
           r.changed = true;
           r.applied = p;
           if (url) r.operationUrl = url;
-          core.info(`${r.ref.name}: Azure accepted the change; waiting for it to finish.`);
+          info(`${r.ref.name}: Azure accepted the change; waiting for it to finish.`);
         },
-        onPollTrouble: (reason, wait) => core.info(`${r.ref.name}: no answer about the operation (${reason}); asking again in ${(wait / 1000).toFixed(1)} s.`),
+        onPollTrouble: (reason, wait) => info(`${r.ref.name}: no answer about the operation (${reason}); asking again in ${(wait / 1000).toFixed(1)} s.`),
       }), ctx.signal);
       r.write = 'completed';
       r.after = final.identity;
@@ -240,7 +241,7 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
       if (f.network || f.statusCode === 502 || f.statusCode === 504) {
         if (++lost > MAX_LOST_WRITES) throw error;
         r.write = 'none';
-        core.info(`${r.ref.name}: the answer to the write was lost (${f.message}); reading the scale set to see whether it landed.`);
+        info(`${r.ref.name}: the answer to the write was lost (${f.message}); reading the scale set to see whether it landed.`);
         const next = await readAndPlan(ctx, r);
         const now = r.after as ScaleSetIdentity;
         if (!next.changed) {
@@ -262,14 +263,14 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
         if (++replans > MAX_REPLANS) {
           throw new ActionError(`${r.ref.name} kept changing between our read and our write (${MAX_REPLANS} times 412 PreconditionFailed); nothing was written by this step. Another process is updating it continuously: run this step again once it settles.`);
         }
-        core.info(`${r.ref.name}: the scale set changed since it was read (412 PreconditionFailed); reading it again and re-planning (${replans} of ${MAX_REPLANS}).`);
+        info(`${r.ref.name}: the scale set changed since it was read (412 PreconditionFailed); reading it again and re-planning (${replans} of ${MAX_REPLANS}).`);
         p = await readAndPlan(ctx, r);
-        core.info(describePlan(r.ref.name, p));
+        info(describePlan(r.ref.name, p));
         continue;
       }
       if (isThrottledOrBusy(error)) {
         const wait = backoffMs(attempt, f.headers);
-        core.info(`${r.ref.name}: Azure answered ${f.statusCode} ${f.code ?? ''}; reading again and retrying in ${(wait / 1000).toFixed(1)} s.`);
+        info(`${r.ref.name}: Azure answered ${f.statusCode} ${f.code ?? ''}; reading again and retrying in ${(wait / 1000).toFixed(1)} s.`);
         await sleep(wait, ctx.signal);
         p = await readAndPlan(ctx, r);
         continue;
@@ -315,8 +316,10 @@ export async function grantRoles(ctx: ApplyContext, r: TargetResult): Promise<vo
   }
   const principalId = assigneePrincipal(ctx.settings, r.ref, r.after);
   for (const g of requests) {
+    r.inFlight = `the role assignment ${q(g.role)} at ${g.scope}`;
     const granted = await abortable(ctx.roles.grant(g.role, g.scope, principalId, ctx.signal), ctx.signal);
-    core.info(`${r.ref.name}: ${granted.created ? 'granted' : 'already had'} ${q(g.role)} at ${g.scope} (${granted.id}).`);
+    r.inFlight = undefined;
+    info(`${r.ref.name}: ${granted.created ? 'granted' : 'already had'} ${q(g.role)} at ${g.scope} (${granted.id}).`);
     r.roles.push(granted);
   }
 }
@@ -326,11 +329,16 @@ export async function removeLegacyExtensions(ctx: ApplyContext, r: TargetResult)
   if (!ctx.settings.removeLegacyExtension || r.legacyExtensions.length === 0 || ctx.settings.operation === 'show') return;
   for (const name of r.legacyExtensions) {
     if (ctx.settings.dryRun) {
-      core.info(`${r.ref.name}: dry run, would remove the retired extension ${name}.`);
+      info(`${r.ref.name}: dry run, would remove the retired extension ${name}.`);
       continue;
     }
-    core.info(`${r.ref.name}: removing the retired extension ${name}; waiting for Azure to finish.`);
-    await abortable(ctx.scaleSets.removeExtension(r.ref, name, ctx.signal), ctx.signal);
+    info(`${r.ref.name}: removing the retired extension ${name}; waiting for Azure to finish.`);
+    r.inFlight = `the removal of the retired extension ${name}`;
+    await abortable(ctx.scaleSets.removeExtension(r.ref, name, ctx.signal, () => {
+      r.inFlight = undefined;
+      r.acceptedUnfinished.push(`the removal of the retired extension ${name}`);
+    }), ctx.signal);
+    r.acceptedUnfinished = r.acceptedUnfinished.filter((w) => !w.endsWith(` ${name}`));
     r.removedExtensions.push(name);
   }
   r.legacyExtensions = r.legacyExtensions.filter((n) => !r.removedExtensions.includes(n));

@@ -108,15 +108,16 @@ export function resolveIdentity(value: string, ref: ScaleSetRef): string {
  */
 function checkAgainstTarget(s: Settings, ref: ScaleSetRef): void {
   const ids = s.userAssignedIds.map((v) => resolveIdentity(v, ref));
+  const seen = new Map<string, number>();
   ids.forEach((id, i) => {
-    const twin = ids.findIndex((o) => sameId(o, id));
-    if (twin < i) {
+    const twin = seen.get(id.toLowerCase());
+    if (twin !== undefined) {
       throw new InputError('user-assigned-ids', `names the same identity twice for scale set ${q(ref.name)}: ${q(s.userAssignedIds[twin] ?? '')} and ${q(s.userAssignedIds[i] ?? '')} both resolve to ${q(id)}. List it once.`);
     }
+    seen.set(id.toLowerCase(), i);
   });
   if (!s.roleAssignee) return;
-  const assignee = resolveIdentity(s.roleAssignee, ref);
-  const listed = ids.some((id) => sameId(id, assignee));
+  const listed = seen.has(resolveIdentity(s.roleAssignee, ref).toLowerCase());
   if (s.operation === 'set' && !listed) {
     throw new InputError('role-assignee', `${q(s.roleAssignee)} is not in user-assigned-ids, and operation 'set' leaves scale set ${q(ref.name)} with exactly those. Add it to user-assigned-ids, or name one of them.`);
   }
@@ -276,7 +277,10 @@ function readTargets(read: ReadInput, env: NodeJS.ProcessEnv): { targets: ScaleS
   }
   if (names.length === 0 && tags.length === 0) throw new InputError('vmss-name', "is empty. Give 'resource-group' and 'vmss-name' (names or patterns such as web-*), 'vmss-tags', or 'vmss-id' (the scale set's full resource id).");
   if (groups.length === 0) throw new InputError('resource-group', `is empty. ${names.length ? "'vmss-name'" : "'vmss-tags'"} needs the resource group(s) to look in ('*' for every resource group of the subscription).`);
+  if (new Set(groups.map((g) => g.toLowerCase())).size !== groups.length) throw new InputError('resource-group', 'lists a resource group twice (names compare in any case). List each once.');
   const resourceGroups = groups.map((g) => (g === '*' ? namePattern('*') : readPatterns('resource-group', [g], checkResourceGroup, 'resource group')[0] as NamePattern));
+  const twice = names.find((n, i) => names.findIndex((o) => o.toLowerCase() === n.toLowerCase()) < i);
+  if (twice !== undefined) throw new InputError('vmss-name', `names the scale set ${q(twice)} twice (names compare in any case). List each scale set once.`);
   const namePatterns = readPatterns('vmss-name', names, checkScaleSetName, 'scale set');
   const subscriptions = readSubscriptions(read, env);
   const exact = subscriptions.length === 1 && resourceGroups.length === 1 && !resourceGroups[0]?.glob && tags.length === 0 && namePatterns.every((p) => !p.glob);
@@ -353,11 +357,13 @@ function readIdentityIds(values: string[]): string[] {
     checkIdentityName('user-assigned-ids', v);
     return v;
   });
-  for (let i = 0; i < ids.length; i++) {
-    const twin = ids.slice(0, i).find((other) => sameId(other, ids[i] ?? ''));
+  const seen = new Map<string, string>();
+  for (const id of ids) {
+    const twin = seen.get(id.toLowerCase());
     if (twin !== undefined) {
-      throw new InputError('user-assigned-ids', `lists ${q(ids[i] ?? '')} twice${twin === ids[i] ? '' : ` (also as ${q(twin)}; ids compare case-insensitively)`}. List each identity once.`);
+      throw new InputError('user-assigned-ids', `lists ${q(id)} twice${twin === id ? '' : ` (also as ${q(twin)}; ids compare case-insensitively)`}. List each identity once.`);
     }
+    seen.set(id.toLowerCase(), id);
   }
   return ids;
 }

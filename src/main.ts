@@ -1,6 +1,7 @@
 // One run of the action, top to bottom: cloud → sign-in → check every scale set (read, plan,
 // no writes) → change them → outputs and summary. Outputs are written on every path.
 import * as core from '@actions/core';
+import { info } from './log.ts';
 import { abortable, isStopped } from './abort.ts';
 import { applyChange, CheckFailed, grantRoles, prepare, removeLegacyExtensions, type ApplyContext } from './apply.ts';
 import { readCloudMetadata } from './azure/cloud-metadata.ts';
@@ -19,15 +20,15 @@ import type { Prefetch } from './oidc-prefetch.ts';
 import { failStep, writeOutputs, writeSummary } from './report.ts';
 import { newResult, type TargetResult } from './result.ts';
 import type { FleetQuery, Settings } from './settings.ts';
-import { clip } from './text.ts';
+import { clip, q } from './text.ts';
 
 async function connect(settings: Settings, signal: AbortSignal): Promise<Cloud> {
   const request = settings.cloud;
   if (request.kind === 'builtin') return resolveCloud(request);
-  core.info(`resource-manager-endpoint ${request.resourceManager} is a custom cloud: reading its metadata.`);
+  info(`resource-manager-endpoint ${request.resourceManager} is a custom cloud: reading its metadata.`);
   const metadata = await abortable(readCloudMetadata(request.resourceManager, signal), signal);
   const cloud = resolveCloud(request, metadata);
-  core.info(`Custom cloud ${cloud.name}: token audience ${cloud.audience}, login endpoint ${cloud.authorityHost}.`);
+  info(`Custom cloud ${cloud.name}: token audience ${cloud.audience}, login endpoint ${cloud.authorityHost}.`);
   return cloud;
 }
 
@@ -57,7 +58,7 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
       // enableCae as the SDK's bearer policy asks, so both share MSAL's cache: one sign-in per run.
       const token = await abortable(session.credential.getToken(c.scope, { abortSignal: signal, enableCae: true }), signal);
       if (token) core.setSecret(token.token);
-      core.info(`Signed in as ${session.describe}.`);
+      info(`Signed in as ${session.describe}.`);
       return c;
     } catch (error) {
       const message = startFailure(error, settings, session, env);
@@ -72,18 +73,25 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
 }
 
 /** The scale sets a query matches, as results; scopes that could not be listed fail on their own. */
-async function findFleet(query: FleetQuery, scaleSets: ScaleSets, session: Session, signal: AbortSignal): Promise<TargetResult[] | string> {
+async function findFleet(query: FleetQuery, allowNoMatch: boolean, scaleSets: ScaleSets, session: Session, signal: AbortSignal): Promise<TargetResult[] | string> {
   return core.group('Finding scale sets', async () => {
     const found = await abortable(discover(query, scaleSets, signal), signal);
-    core.info(`${found.matched.length} of ${found.seen} scale sets match${found.failures.length ? `; ${found.failures.length} scope(s) could not be listed` : ''}.`);
-    for (const v of found.matched) core.info(`  ${v.ref.subscriptionId}/${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`);
+    info(`${found.matched.length} of ${found.seen} scale sets match${found.failures.length ? `; ${found.failures.length} scope(s) could not be listed` : ''}.`);
+    for (const v of found.matched) info(`  ${v.ref.subscriptionId}/${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`);
     const matched = found.matched.map((v) => ({ ...newResult(v.ref), id: v.id, listed: v, tags: v.tags }));
     const failed = found.failures.map((f) => ({
       ...newResult({ subscriptionId: f.subscriptionId, resourceGroup: f.scope.split('/')[4] ?? '', name: '' }),
       id: f.scope,
       error: describeScopeFailure(armFailure(f.error), f.scope, session.describe, query.subscriptions.length),
     }));
-    if (matched.length || failed.length) return [...matched, ...failed];
+    // An exact name is a claim that the scale set exists: one that matched nothing fails on its own.
+    const missing = allowNoMatch ? [] : found.unmatchedNames.map((name) => ({
+      ...newResult({ subscriptionId: query.subscriptions[0] ?? '', resourceGroup: '', name: '' }),
+      id: name,
+      error: `vmss-name ${q(name)} matched no scale set in resource group(s) ${query.resourceGroups.map((g) => g.text).join(', ')} of subscription(s) ${query.subscriptions.join(', ')}. Check the name, or use a pattern (with allow-no-match: true when it may be absent).`,
+    }));
+    for (const name of allowNoMatch ? found.unmatchedNames : []) core.notice(`vmss-name ${q(name)} matched no scale set; allow-no-match is set.`);
+    if (matched.length || failed.length || missing.length) return [...matched, ...failed, ...missing];
     return noMatch(query, found);
   });
 }
@@ -93,7 +101,7 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   const home = settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '';
   const endpoint = { ...cloud, pacer, ...(home ? { tenants: new Tenants(session.credential, home, cloud.scope) } : {}) };
   if (settings.query) {
-    const fleet = await findFleet(settings.query, new ScaleSets(session.credential, endpoint), session, signal);
+    const fleet = await findFleet(settings.query, settings.allowNoMatch, new ScaleSets(session.credential, endpoint), session, signal);
     if (typeof fleet === 'string') {
       if (settings.allowNoMatch) core.notice(`${fleet} allow-no-match is set: nothing to do.`);
       else results.push({ ...newResult({ subscriptionId: settings.query.subscriptions[0] ?? '', resourceGroup: '', name: '' }), id: '', error: fleet });
@@ -148,8 +156,9 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   } finally {
     core.endGroup();
   }
-  if (pacer.waitedMs) core.info(`Requests waited ${(pacer.waitedMs / 1000).toFixed(1)} s in all (added over parallel requests) to stay within ARM's request budgets.`);
-  for (const r of results) {
+  if (pacer.waitedMs) info(`Requests waited ${(pacer.waitedMs / 1000).toFixed(1)} s in all (added over parallel requests) to stay within ARM's request budgets.`);
+  // Asked to remove them: a failure to do so is reported on its own, not as advice to ask.
+  for (const r of settings.removeLegacyExtension ? [] : results) {
     for (const name of r.legacyExtensions) {
       core.warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, { title: 'Retired managed identity extension' });
     }

@@ -163,9 +163,18 @@ function whatWasWritten(r: TargetResult): string {
   }
 }
 
+/** Writes besides the identity's that the run did not see finish. */
+function otherWrites(r: TargetResult): string {
+  const parts = [
+    ...(r.inFlight ? [`${r.inFlight} was sent and its answer had not arrived, so it may have been applied`] : []),
+    ...r.acceptedUnfinished.map((w) => `Azure had accepted ${w} and may still be completing it`),
+  ];
+  return parts.length ? ` ${parts.map((p) => `${p.charAt(0).toUpperCase()}${p.slice(1)}.`).join(' ')}` : '';
+}
+
 /** One scale set's failure, truthful about what was written before it. */
 export function describeTargetFailure(error: unknown, r: TargetResult, signIn: SignIn, facts: SignInFacts, env: NodeJS.ProcessEnv, signedInAs: string): string {
-  if (isStopped(error)) return `${error.message} ${whatWasWritten(r)}`;
+  if (isStopped(error)) return `${error.message} ${whatWasWritten(r)}${otherWrites(r)}`;
   const after = r.write === 'none' ? '' : ` ${whatWasWritten(r)}`;
   if (error instanceof ActionError || error instanceof InputError) return `${error.message}${after}`;
   const e = error as { name?: string; status?: string; code?: string; message?: string; details?: ArmFailure['details'] };

@@ -54,7 +54,7 @@ export function writeOutputs(results: TargetResult[], signInTenant: string): voi
   set('results', JSON.stringify(results.map(resultJson)));
   set('principal-ids', JSON.stringify(unique(identities.flatMap(principalIds))));
   set('client-ids', JSON.stringify(unique(identities.flatMap((i) => i.userAssigned.map((u) => u.clientId ?? '').filter(Boolean)))));
-  set('changed', String(results.some((r) => r.changed || r.removedExtensions.length > 0 || r.roles.some((g) => g.created))));
+  set('changed', String(results.some((r) => r.changed || r.removedExtensions.length > 0 || r.acceptedUnfinished.length > 0 || r.roles.some((g) => g.created))));
   set('role-assignment-ids', JSON.stringify(unique(results.flatMap((r) => r.roles.map((g) => g.id).filter(Boolean)))));
   const only = results.length === 1 ? identities[0] : undefined;
   set('principal-id', only?.system?.principalId ?? '');
@@ -95,7 +95,7 @@ function changeLines(r: TargetResult, settings: Settings): string[] {
   const shown = settings.dryRun ? (r.plan?.changed ? r.plan : undefined) : r.applied;
   const changes = identityChanges(shown);
   if (r.write === 'accepted') changes.push(`Azure accepted the change and had not finished it when the step ended${r.operationUrl ? ` (operation ${r.operationUrl.split('?')[0]})` : ''}`);
-  if (r.confirmedByReading) changes.push('The answer to the write was lost; reading the scale set confirmed the change is in place');
+  if (r.confirmedByReading) changes.push("The answer to the write was lost; reading the scale set showed the requested change in place (this run's write, or another writer's at the same moment)");
   if (r.write === 'sent') changes.push('A change was sent and its answer never arrived: it may have been applied');
   changes.push(...r.removedExtensions.map((n) => `Removed the retired extension ${n}`));
   changes.push(...r.roles.map((g) => (settings.dryRun ? `Granted '${g.role}' at ${g.scope}` : `${g.created ? 'Granted' : 'Kept the existing'} '${g.role}' at ${g.scope}`)));

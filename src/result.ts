@@ -45,13 +45,17 @@ export interface TargetResult {
   roles: GrantedRole[];
   /** Retired extensions removed by this step. */
   removedExtensions: string[];
+  /** A write other than the identity's that was on the wire when the run stopped (a role assignment, an extension removal). */
+  inFlight?: string;
+  /** Such writes that Azure accepted and this run did not see finish. */
+  acceptedUnfinished: string[];
   /** Failed a check that stops every write (input rules that needed a read). */
   invalid?: boolean;
   error?: string;
 }
 
 export function newResult(ref: ScaleSetRef): TargetResult {
-  return { ref, id: scaleSetId(ref), changed: false, write: 'none', legacyExtensions: [], missingIdentities: [], warnings: [], roles: [], removedExtensions: [] };
+  return { ref, id: scaleSetId(ref), changed: false, write: 'none', legacyExtensions: [], missingIdentities: [], warnings: [], roles: [], removedExtensions: [], acceptedUnfinished: [] };
 }
 
 /** The write state as outputs report it. */

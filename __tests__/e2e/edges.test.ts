@@ -270,7 +270,7 @@ describe('tokens only where they belong', { concurrency: 4 }, () => {
         writeFileSync(bundle, `${readFileSync(arm.caBundle, 'utf8')}\n${readFileSync(capture.caBundle, 'utf8')}`);
         const run = await runAction(em, { 'vmss-name': 'web-*', 'resource-group': '*', 'identity-type': 'SystemAssigned', 'resource-manager-endpoint': arm.origin }, { env: { NODE_EXTRA_CA_CERTS: bundle } });
         assert.equal(run.code, 1);
-        assert.match(errorLine(run), /a list answer pointed its next page at 127\.0\.0\.1:\d+, outside 127\.0\.0\.1:\d+; the action does not follow it/);
+        assert.match(errorLine(run), /a list answer's next page pointed at 127\.0\.0\.1:\d+, outside 127\.0\.0\.1:\d+; the action does not follow it/);
         assert.equal(capture.requests.length, 0);
       } finally {
         await arm.stop();

@@ -11,8 +11,8 @@ import { runAction } from '../support/run-action.ts';
 
 /** action.yml's defaults, without any endpoint input: what a workflow gets by default. */
 const WORKFLOW = {
-  audience: 'api://AzureADTokenExchange',
   environment: 'AzureCloud',
+  operation: 'assign',
   'dry-run': 'false',
   'timeout-seconds': '900',
   'max-parallel': '50',

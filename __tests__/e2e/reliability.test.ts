@@ -120,7 +120,7 @@ describe('reliability', { concurrency: 6 }, () => {
       assert.equal(run.outputs['changed'], 'true');
       assert.equal(JSON.parse(run.outputs['results'] ?? '[]')[0].write, 'completed');
       assert.match(run.summary, /Added \/subscriptions\/.*id-app/, 'the summary shows the change the lost write made');
-      assert.match(run.summary, /reading the scale set confirmed the change is in place/);
+      assert.match(run.summary, /reading the scale set showed the requested change in place/);
       assert.match(run.outputs['client-ids'] ?? '', /[0-9a-f-]{36}/, 'waited for the operation and reports its result');
     }));
 

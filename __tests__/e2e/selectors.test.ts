@@ -129,6 +129,16 @@ describe('selectors', { concurrency: 4 }, () => {
     });
   });
 
+  it('an exact name that matches nothing fails on its own; the others are changed', () =>
+    fleet(async (em) => {
+      const run = await runAction(em, { 'vmss-name': 'web-1\nweb-99', 'resource-group': 'rg-prod\nrg-shared', 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 1);
+      assert.ok(hasSystem(em, SUB, 'rg-prod', 'web-1'));
+      const failed = results(run).filter((r) => r.error);
+      assert.deepEqual(failed.map((r) => r.scaleSet), ['web-99']);
+      assert.match(failed[0]?.error ?? '', /vmss-name 'web-99' matched no scale set in resource group\(s\) rg-prod, rg-shared/);
+    }));
+
   it('no match fails and lists what it found; allow-no-match succeeds with an empty fleet', () =>
     fleet(async (em) => {
       const inputs = { 'vmss-name': 'db-*', 'resource-group': 'rg-prod', 'subscription-id': `${SUB}\n${SUB2}`, 'identity-type': 'SystemAssigned' };

@@ -19,6 +19,8 @@ export interface Discovery {
   seen: number;
   /** A few of those that did not match, for the no-match message. */
   others: ListedScaleSet[];
+  /** Exact names (no wildcard) that matched no scale set: a typo, or a scale set that is gone. */
+  unmatchedNames: string[];
   failures: ScopeFailure[];
 }
 
@@ -32,7 +34,7 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 }
 
 export async function discover(query: FleetQuery, scaleSets: ScaleSets, signal: AbortSignal): Promise<Discovery> {
-  const found: Discovery = { matched: [], seen: 0, others: [], failures: [] };
+  const found: Discovery = { matched: [], seen: 0, others: [], failures: [], unmatchedNames: [] };
   const named = query.resourceGroups.every((g) => !g.glob);
   const listings = query.subscriptions.flatMap((subscriptionId) =>
     named ? query.resourceGroups.map((g) => ({ subscriptionId, resourceGroup: g.text as string | undefined })) : [{ subscriptionId, resourceGroup: undefined }]);
@@ -65,6 +67,7 @@ export async function discover(query: FleetQuery, scaleSets: ScaleSets, signal: 
     reported.add(groupOf(f.scope));
     return true;
   });
+  found.unmatchedNames = (query.names ?? []).filter((n) => !n.glob && !found.matched.some((v) => matchesName([n], v.ref.name))).map((n) => n.text);
   // Input order of subscriptions, then by id: results read the same on every run.
   const order = (v: ListedScaleSet) => query.subscriptions.findIndex((s) => s.toLowerCase() === v.ref.subscriptionId.toLowerCase());
   found.matched.sort((a, b) => order(a) - order(b) || a.id.toLowerCase().localeCompare(b.id.toLowerCase()));

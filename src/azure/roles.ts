@@ -2,7 +2,7 @@
 // Azure SDK's REST client (its pipeline: bearer token, retries for reads, user agent).
 // No Azure SDK package wraps role assignments for modern ESM, hence these few calls by hand.
 import { createHash } from 'node:crypto';
-import * as core from '@actions/core';
+import { info } from '../log.ts';
 import { getClient, type Client, type PathUncheckedResponse } from '@azure-rest/core-client';
 import type { TokenCredential } from '@azure/identity';
 import { sleep } from '../abort.ts';
@@ -57,7 +57,7 @@ export class RoleAssignments {
       const status = Number(response.status);
       if (!(status === 429 || status === 503 || status === 502 || status === 504) || attempt >= MAX_TRANSIENT_RETRIES) return response;
       const wait = backoffMs(attempt, headersOf(response));
-      core.info(`Azure RBAC answered ${status} to ${what}; trying again in ${(wait / 1000).toFixed(1)} s.`);
+      info(`Azure RBAC answered ${status} to ${what}; trying again in ${(wait / 1000).toFixed(1)} s.`);
       await sleep(wait, signal);
     }
   }
@@ -118,7 +118,7 @@ export class RoleAssignments {
       if (failure.code === 'RoleAssignmentExists') return { role, scope, principalId, id: await this.existing(scope, roleDefinitionId, principalId, signal) ?? id, created: false };
       if (failure.code === 'PrincipalNotFound') {
         const wait = Math.min(30_000, 2000 * 2 ** Math.min(attempt, 4));
-        core.info(`Principal ${principalId} is not visible to Azure RBAC yet (Entra replication); granting ${q(role)} again in ${wait / 1000} s.`);
+        info(`Principal ${principalId} is not visible to Azure RBAC yet (Entra replication); granting ${q(role)} again in ${wait / 1000} s.`);
         await sleep(wait, signal);
         continue;
       }

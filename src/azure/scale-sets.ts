@@ -13,6 +13,7 @@ import type { IdentityPatch } from '../plan.ts';
 import { scaleSetId } from '../resource-id.ts';
 import type { ScaleSetRef } from '../settings.ts';
 import { armFailure, ArmRequestError, failureFromBody, failureFromResponse, type ArmErrorDetail } from './arm-errors.ts';
+import { clip } from '../text.ts';
 import { clientOptions, type Endpoint } from './client.ts';
 
 /** The Compute API version of the recorded traffic; identity PATCH and If-Match work the same in every version since 2023-09-01. */
@@ -160,13 +161,12 @@ export class ScaleSets {
    */
   async *list(subscriptionId: string, resourceGroup: string | undefined, signal: AbortSignal): AsyncGenerator<ListedScaleSet[]> {
     const context = this.context(subscriptionId, 'read');
-    const origin = new URL(this.cloud.resourceManager).origin;
     let next: string | undefined = resourceGroup
       ? `/subscriptions/${encodeURIComponent(subscriptionId)}/resourceGroups/${encodeURIComponent(resourceGroup)}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=${COMPUTE_API_VERSION}`
       : `/subscriptions/${encodeURIComponent(subscriptionId)}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=${COMPUTE_API_VERSION}`;
     while (next) {
       const url: string = next.startsWith('/') ? `${this.cloud.resourceManager}${next}` : next;
-      if (new URL(url).origin !== origin) throw new ArmRequestError({ message: `a list answer pointed its next page at ${new URL(url).host}, outside ${new URL(origin).host}; the action does not follow it`, details: [], network: false });
+      this.onOwnHost(url, 'a list answer\'s next page');
       const response = await this.page(context, url, signal);
       const body = response.body as { value?: ArmScaleSet[]; nextLink?: string } | undefined;
       yield (body?.value ?? []).flatMap((vmss) => {
@@ -189,8 +189,20 @@ export class ScaleSets {
     }
   }
 
+  /** URLs that Azure's answers name are followed only on the cloud's own ARM host: the bearer token goes nowhere else. */
+  private onOwnHost(url: string, what: string): void {
+    const own = new URL(this.cloud.resourceManager);
+    const target = new URL(url, own);
+    if (target.origin !== own.origin) {
+      throw new ArmRequestError({ message: `${what} pointed at ${clip(target.host, 100)}, outside ${own.host}; the action does not follow it`, details: [], network: false });
+    }
+  }
+
   /** Whether a user-assigned identity exists: a reference to a deleted one blocks every identity write. */
   async identityExists(id: string, signal: AbortSignal): Promise<boolean> {
+    if (!/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/?#]+$/i.test(id)) {
+      throw new ArmRequestError({ message: `the scale set names a user-assigned identity ${clip(id, 200)} that is not an identity resource id`, details: [], network: false });
+    }
     const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? '';
     const response = await this.context(subscriptionId, 'read').pathUnchecked(id).get({ queryParameters: { 'api-version': MANAGED_IDENTITY_API_VERSION }, abortSignal: signal });
     if (response.status === '404') return false;
@@ -221,6 +233,7 @@ export class ScaleSets {
       return response;
     };
     const getStatus = async (path: string): Promise<PathUncheckedResponse> => {
+      this.onOwnHost(path, 'an operation status URL');
       for (let attempt = 0; ; attempt++) {
         try {
           const response = note(await context.pathUnchecked(path).get({ abortSignal: signal }));
@@ -276,8 +289,11 @@ export class ScaleSets {
   }
 
   /** Deletes a scale-set extension and waits for Azure to finish. */
-  async removeExtension(ref: ScaleSetRef, name: string, signal: AbortSignal): Promise<void> {
-    await this.follow(ref, async () =>
-      expect(await this.resource(ref, 'write', '/extensions/{vmssExtensionName}', name).delete({ queryParameters: API, abortSignal: signal }), ['200', '202', '204']), { signal });
+  async removeExtension(ref: ScaleSetRef, name: string, signal: AbortSignal, onAccepted?: () => void): Promise<void> {
+    await this.follow(ref, async () => {
+      const response = expect(await this.resource(ref, 'write', '/extensions/{vmssExtensionName}', name).delete({ queryParameters: API, abortSignal: signal }), ['200', '202', '204']);
+      onAccepted?.();
+      return response;
+    }, { signal });
   }
 }
