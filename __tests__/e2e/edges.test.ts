@@ -278,6 +278,39 @@ describe('tokens only where they belong', { concurrency: 4 }, () => {
       }
     }));
 
+  it('an operation URL on another host is not polled: no token goes there', () =>
+    withEmulator({}, async (em) => {
+      const capture = await startScripted(em, () => json(200, { status: 'Succeeded' }));
+      const arm = await startScripted(em, (req, origin) => {
+        if (req.path.startsWith('/metadata/endpoints')) return json(200, [{ resourceManager: `${origin}/`, authentication: { loginEndpoint: `${em.origin}/`, audiences: ['https://management.scripted.localhost/'] } }]);
+        if (req.method === 'PATCH') return { ...json(200, { identity: { type: 'SystemAssigned' } }), headers: { 'azure-asyncoperation': `${capture.origin}/op`, location: `${capture.origin}/loc` } };
+        return json(200, { id: vmssId('vmss-web'), etag: '"1"', identity: { type: 'None' }, properties: { provisioningState: 'Succeeded', orchestrationMode: 'Uniform' } });
+      });
+      try {
+        const { readFileSync, writeFileSync } = await import('node:fs');
+        const bundle = `${arm.caBundle}.both`;
+        writeFileSync(bundle, `${readFileSync(arm.caBundle, 'utf8')}\n${readFileSync(capture.caBundle, 'utf8')}`);
+        const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'resource-manager-endpoint': arm.origin }, { env: { NODE_EXTRA_CA_CERTS: bundle } });
+        assert.equal(run.code, 1);
+        assert.match(errorLine(run), /an operation status URL pointed at 127\.0\.0\.1:\d+, outside 127\.0\.0\.1:\d+; the action does not follow it/);
+        assert.equal(capture.requests.length, 0);
+        assert.equal(results(run)[0]?.write, 'accepted', 'the write itself was accepted');
+      } finally {
+        await arm.stop();
+        await capture.stop();
+      }
+    }));
+
+  it('tags and names from list answers cannot start a workflow command', () =>
+    withEmulator({ edit: (seed) => seed.scaleSets?.push({ subscriptionId: SUB, resourceGroup: 'rg-prod', name: 'web-evil', tags: { owner: `x\n::add-mask::${SUB}\n::error title=forged::tag injected` } }) }, async (em) => {
+      const run = await runAction(em, { 'vmss-name': 'web-*', 'resource-group': '*', operation: 'show' });
+      assert.equal(run.code, 0, run.stdout);
+      const lines = run.stdout.split('\n');
+      assert.ok(!lines.some((l) => l.startsWith('::error title=forged') || l === `::add-mask::${SUB}`), run.stdout);
+      assert.match(run.stdout, /owner=x\\n::add-mask::/);
+      assert.match(run.outputs['results'] ?? '', new RegExp(SUB), 'the subscription id stays in the outputs');
+    }));
+
   it('AZURE_* endpoint variables set by an earlier step are ignored', () =>
     withEmulator({}, async (em) => {
       const capture = await startScripted(em, () => json(404, {}));

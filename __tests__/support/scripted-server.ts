@@ -20,6 +20,7 @@ export interface Answer {
   status: number;
   body?: string;
   contentType?: string;
+  headers?: Record<string, string>;
 }
 
 export interface ScriptedServer {
@@ -47,7 +48,7 @@ export async function startScripted(em: Emulator, script: (req: Captured, origin
       const captured: Captured = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
       requests.push(captured);
       const answer = script(captured, origin);
-      res.writeHead(answer.status, answer.contentType ? { 'content-type': answer.contentType } : {});
+      res.writeHead(answer.status, { ...(answer.contentType ? { 'content-type': answer.contentType } : {}), ...(answer.headers ?? {}) });
       res.end(answer.body ?? '');
     });
   });
