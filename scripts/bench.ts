@@ -6,10 +6,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { start, type Emulator } from '../emulator/server.ts';
 import type { Seed } from '../emulator/state.ts';
-import { defaultSeed, SUB } from '../emulator/testing.ts';
+import { defaultSeed, FLEET_SUBS, fleetOf, fleetSeed, SUB } from '../emulator/testing.ts';
 import { ACTION, runAction } from '../__tests__/support/run-action.ts';
 
-const { values } = parseArgs({ options: { profile: { type: 'string', default: 'full' }, out: { type: 'string', default: 'bench-results.json' } } });
+const { values } = parseArgs({ options: { profile: { type: 'string', default: 'full' }, out: { type: 'string', default: 'bench-results.json' }, only: { type: 'string' } } });
+/** `--only startup,fleet1000`: run only these sections (bundle, cold, startup, requests, lag, fleet, fleet1000). */
+const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
+const runs = (section: string) => !only || only.has(section);
 const short = values.profile === 'short';
 const P = {
   latencyMs: 25,
@@ -21,6 +24,10 @@ const P = {
   /** Real updates end at any moment; these add a random 0-1 s to a 4 s update. */
   randomPhaseRepeats: short ? 5 : 11,
   fleet: short ? [1, 10, 50] : [1, 10, 50, 100],
+  /** 1,000 scale sets over 4 subscriptions, chosen by pattern. */
+  bigFleet: 1000,
+  /** Its updates: as long as the other rows' in full (~95 s in all), 100 ms in short (~40 s) to keep CI's run short. */
+  bigFleetUpdateMs: short ? 100 : 4000,
 };
 
 interface Stat { median: number; min: number; max: number; n: number }
@@ -57,7 +64,7 @@ async function firstRequestMs(em: Emulator, args: string[], env: Record<string, 
   if (!first) throw new Error('no request reached the emulator');
   return first.at - spawnedAt - P.latencyMs * 0; // `at` is when the request arrived, before the modelled latency
 }
-{
+if (runs('cold')) {
   const em = await emulator();
   const floor: number[] = [];
   const action: number[] = [];
@@ -87,7 +94,7 @@ async function exitMs(args: string[], env: Record<string, string>): Promise<{ ms
   const code = await new Promise<number | null>((r) => child.on('close', r));
   return { ms: performance.now() - spawnedAt, code };
 }
-{
+if (runs('startup')) {
   const startup: Record<string, unknown> = {};
   for (const latencyMs of [P.latencyMs, 0]) {
     const em = await start({ seed: defaultSeed(), updateDurationMs: P.updateMs, latencyMs });
@@ -124,7 +131,7 @@ function count(em: Emulator) {
     polls: e.filter((x) => x.route === 'arm.operation').length,
   };
 }
-{
+if (runs('requests')) {
   const scenarios: [string, Record<string, string>, number][] = [
     ['no-op (already as requested)', { ...web, operation: 'show' }, 0],
     ['enable system-assigned', { ...web, 'identity-type': 'SystemAssigned' }, 1],
@@ -172,7 +179,7 @@ async function lagRuns(durationMs: () => number, repeats: number): Promise<{ lag
   await em.stop();
   return out;
 }
-{
+if (runs('lag')) {
   const lag: Record<string, unknown> = {};
   const report = (label: string, key: string, r: Awaited<ReturnType<typeof lagRuns>>) => {
     const l = stat(r.lags);
@@ -197,7 +204,7 @@ function peakRssMb(pid: number, peak: { mb: number }): () => void {
   }, 20);
   return () => clearInterval(timer);
 }
-{
+if (runs('fleet')) {
   const fleet: Record<string, unknown> = {};
   let base = 0;
   for (const n of P.fleet) {
@@ -222,6 +229,46 @@ function peakRssMb(pid: number, peak: { mb: number }): () => void {
     row(`fleet of ${n}`, `${(wall / 1000).toFixed(1)} s (${(wall / base).toFixed(2)}× one), peak ${peak.mb.toFixed(0)} MB`, n === 100 ? '≤ 3× one, ≤ 150 MB' : '—', n === 100 ? verdict(wall / base <= 3 && peak.mb <= 150, `${(wall / base).toFixed(2)}×, ${peak.mb.toFixed(0)} MB`) : '');
   }
   results['fleet'] = fleet;
+}
+
+// ---- 1,000 targets -------------------------------------------------------------------------------
+// A fleet chosen by pattern across 4 subscriptions (fleetSeed/fleetOf, 2 resource groups each) with
+// ARM's default budgets, against one scale set chosen the same way (resource-group '*', one
+// subscription), with the same update duration. The emulator counts the 429s it sent for budget reasons.
+async function patternRun(subscriptions: number, count: number) {
+  const seed = fleetSeed({ subscriptions: fleetOf(count, subscriptions, subscriptions > 1 ? 2 : 1) });
+  const em = await emulator(seed, P.bigFleetUpdateMs);
+  const env: Record<string, string> = { ...em.env, GITHUB_OUTPUT: '/dev/null' };
+  const inputs = {
+    'resource-group': '*', 'subscription-id': FLEET_SUBS.slice(0, subscriptions).join('\n'), 'vmss-name': 'vmss-*', 'identity-type': 'SystemAssigned',
+    'max-parallel': '100', 'timeout-seconds': '900', 'resource-manager-endpoint': em.origin,
+  };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const started = Date.now();
+  const child = spawn(process.execPath, [ACTION], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'ignore' });
+  const peak = { mb: 0 };
+  const stop = peakRssMb(child.pid ?? 0, peak);
+  const code = await new Promise((r) => child.on('close', r));
+  stop();
+  const wallMs = Date.now() - started;
+  const enabled = FLEET_SUBS.slice(0, subscriptions).flatMap((sub) => em.state.scaleSetsIn(sub)).filter((s) => s.identity.system).length;
+  const throttled = em.controls.throttled;
+  await em.stop();
+  if (code !== 0 || enabled !== count) throw new Error(`pattern fleet of ${count}: exit ${code}, ${enabled} enabled`);
+  return { wallMs, peakRssMb: peak.mb, throttled };
+}
+if (runs('fleet1000')) {
+  const one = await patternRun(1, 1);
+  const big = await patternRun(4, P.bigFleet);
+  const ratio = big.wallMs / one.wallMs;
+  const memRatio = big.peakRssMb / one.peakRssMb;
+  results['fleet1000'] = { updateMs: P.bigFleetUpdateMs, one, fleet: big, wallRatio: ratio, memoryRatio: memRatio };
+  row(
+    `${P.bigFleet.toLocaleString('en')} targets, 4 subscriptions, by pattern (${P.bigFleetUpdateMs / 1000} s updates)`,
+    `${(big.wallMs / 1000).toFixed(1)} s (${ratio.toFixed(1)}× one), peak ${big.peakRssMb.toFixed(0)} MB (${memRatio.toFixed(1)}× one), ${big.throttled} × 429 (one: ${one.throttled})`,
+    '≤ 200 MB, no 429 from the action\'s own pace (default budgets)',
+    verdict(big.peakRssMb <= 200 && big.throttled === 0, `${big.peakRssMb.toFixed(0)} MB, ${big.throttled} × 429`),
+  );
 }
 
 writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
