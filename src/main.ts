@@ -6,7 +6,7 @@ import { abortable, isStopped } from './abort.ts';
 import { applyChange, CheckFailed, grantRoles, prepare, removeLegacyExtensions, type ApplyContext } from './apply.ts';
 import { readCloudMetadata } from './azure/cloud-metadata.ts';
 import { RoleAssignments } from './azure/roles.ts';
-import { pollIntervalMs, ScaleSets } from './azure/scale-sets.ts';
+import type { ScaleSets } from './azure/scale-sets.ts';
 import { signIn, type Session } from './azure/sign-in.ts';
 import { resolveCloud, type Cloud } from './cloud.ts';
 import { ActionError } from './errors.ts';
@@ -32,6 +32,11 @@ async function connect(settings: Settings, signal: AbortSignal): Promise<Cloud> 
   return cloud;
 }
 
+// Compute's client (@azure/arm-compute, core-lro) is much of what is left to load: it loads while
+// the sign-in's requests to Entra ID are in flight, not before the first of them leaves.
+let scaleSetsModule: Promise<typeof import('./azure/scale-sets.ts')> | undefined;
+const loadScaleSets = () => (scaleSetsModule ??= import('./azure/scale-sets.ts'));
+
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -56,7 +61,9 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
       const c = await connect(settings, signal);
       session = signIn(settings.signIn, c, env, signal, prefetch);
       // enableCae as the SDK's bearer policy asks, so both share MSAL's cache: one sign-in per run.
-      const token = await abortable(session.credential.getToken(c.scope, { abortSignal: signal, enableCae: true }), signal);
+      const signedIn = session.credential.getToken(c.scope, { abortSignal: signal, enableCae: true });
+      void loadScaleSets().catch(() => undefined); // awaited, and any failure reported, in configure()
+      const token = await abortable(signedIn, signal);
       if (token) core.setSecret(token.token);
       info(`Signed in as ${session.describe}.`);
       return c;
@@ -97,6 +104,7 @@ async function findFleet(query: FleetQuery, allowNoMatch: boolean, scaleSets: Sc
 }
 
 async function configure(settings: Settings, results: TargetResult[], cloud: Cloud, session: Session, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<void> {
+  const { pollIntervalMs, ScaleSets } = await loadScaleSets();
   const pacer = new Pacer((what) => core.debug(`ARM request budget: ${what}`));
   const home = settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '';
   const endpoint = { ...cloud, pacer, ...(home ? { tenants: new Tenants(session.credential, home, cloud.scope) } : {}) };
