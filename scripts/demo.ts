@@ -6,8 +6,6 @@ import { runAction } from '../__tests__/support/run-action.ts';
 
 interface DemoStep { title: string; inputs: Record<string, string>; proxy?: boolean; fails?: boolean }
 
-/** action.yml's defaults and no endpoint input: what a workflow gets by default. */
-const WORKFLOW = { environment: 'AzureCloud', operation: 'assign', 'dry-run': 'false', 'timeout-seconds': '900', 'max-parallel': '50', 'remove-legacy-extension': 'false', 'allow-no-match': 'false', 'remove-missing-identities': 'false' };
 
 const steps: DemoStep[] = [
   { title: 'Show the identity of vmss-api', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', operation: 'show' } },
@@ -18,7 +16,7 @@ const steps: DemoStep[] = [
   { title: 'A mistake: SystemAssigned on a Flexible scale set (fails before writing)', inputs: { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-flex', 'identity-type': 'SystemAssigned' }, fails: true },
   {
     title: 'As a workflow configures it: no endpoint inputs, only HTTPS_PROXY and NODE_EXTRA_CA_CERTS (management.azure.com through the proxy)',
-    inputs: { ...WORKFLOW, operation: 'assign', 'resource-group': 'rg-prod', 'vmss-name': 'vmss-flex', 'identity-type': 'UserAssigned', 'user-assigned-ids': 'id-logs' },
+    inputs: { operation: 'assign', 'resource-group': 'rg-prod', 'vmss-name': 'vmss-flex', 'identity-type': 'UserAssigned', 'user-assigned-ids': 'id-logs' },
     proxy: true,
   },
 ];
@@ -33,7 +31,7 @@ const unexpected: string[] = [];
 for (const step of steps) {
   emulator.log.clear();
   const run = step.proxy
-    ? await runAction(emulator, step.inputs, { withoutDefaults: true, withoutEndpoint: true, env: { HTTPS_PROXY: emulator.urls.proxy, NODE_EXTRA_CA_CERTS: emulator.caPath, NO_PROXY: '127.0.0.1' } })
+    ? await runAction(emulator, step.inputs, { withoutEndpoint: true, env: { HTTPS_PROXY: emulator.urls.proxy, NODE_EXTRA_CA_CERTS: emulator.caPath, NO_PROXY: '127.0.0.1' } })
     : await runAction(emulator, step.inputs);
   const requests = emulator.log.entries.map((e) => (e.via === 'proxy' ? `${e.route}@${e.host}` : e.route)).join(', ');
   process.stdout.write([

@@ -9,21 +9,12 @@ import type { Emulator } from '../../emulator/server.ts';
 import { DEPLOYER_OBJECT_ID, RG, scaleSet, uai, withEmulator } from '../support/emulator.ts';
 import { runAction } from '../support/run-action.ts';
 
-/** action.yml's defaults, without any endpoint input: what a workflow gets by default. */
-const WORKFLOW = {
-  environment: 'AzureCloud',
-  operation: 'assign',
-  'dry-run': 'false',
-  'timeout-seconds': '900',
-  'max-parallel': '50',
-  'remove-legacy-extension': 'false',
-  'resource-group': 'rg-prod',
-  'vmss-name': 'vmss-web',
-};
+/** What a workflow gives: action.yml's defaults (the harness applies them), a target, no endpoint input. */
+const WORKFLOW = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
 
 function run(em: Emulator, inputs: Record<string, string>) {
   const env: Record<string, string | undefined> = { HTTPS_PROXY: em.urls.proxy, NODE_EXTRA_CA_CERTS: em.caPath, NO_PROXY: '127.0.0.1' };
-  return runAction(em, { ...WORKFLOW, ...inputs }, { withoutDefaults: true, withoutEndpoint: true, env });
+  return runAction(em, { ...WORKFLOW, ...inputs }, { withoutEndpoint: true, env });
 }
 
 /** Every Azure request went through the proxy under the public cloud's names, none to the origin. */
