@@ -75,7 +75,16 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
       return undefined;
     }
   });
-  if (cloud && session) await configure(settings, results, cloud, session, env, signal);
+  if (cloud && session) {
+    try {
+      await configure(settings, results, cloud, session, env, signal);
+    } catch (error) {
+      // Finding the fleet was cut short (a cancel, the deadline): nothing was written yet.
+      const message = isStopped(signal.reason) ? `${(signal.reason as Error).message} The step stopped while finding the scale sets; nothing was written to Azure.` : `Could not find the scale sets: ${clip((error as Error)?.message ?? String(error), 1000)}`;
+      if (results.length === 0) results.push({ ...newResult({ subscriptionId: settings.query?.subscriptions[0] ?? '', resourceGroup: '', name: '' }), id: '' });
+      for (const r of results) r.error ??= message;
+    }
+  }
   await finish(results, settings, signal);
 }
 

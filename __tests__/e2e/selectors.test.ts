@@ -139,6 +139,17 @@ describe('selectors', { concurrency: 4 }, () => {
       assert.match(failed[0]?.error ?? '', /vmss-name 'web-99' matched no scale set in resource group\(s\) rg-prod, rg-shared/);
     }));
 
+  it('SIGTERM while the fleet is being listed: exits within 2 s, outputs written, nothing written to Azure', () =>
+    fleet(async (em) => {
+      em.controls.fault({ route: 'arm.vmss.list', times: Infinity, action: { kind: 'latency', ms: 5000 } });
+      const run = await runAction(em, { 'vmss-name': 'web-*', 'resource-group': '*', 'identity-type': 'SystemAssigned' }, { signalWhen: { signal: 'SIGTERM', when: () => em.log.of('entra.token').length > 0 } });
+      assert.notEqual(run.code, 0);
+      assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
+      assert.match(run.stdout, /Cancelled by SIGTERM\. The step stopped while finding the scale sets; nothing was written to Azure\./);
+      assert.ok(Array.isArray(results(run)) && results(run).length === 1);
+      assert.equal(em.log.writes().length, 0);
+    }));
+
   it('no match fails and lists what it found; allow-no-match succeeds with an empty fleet', () =>
     fleet(async (em) => {
       const inputs = { 'vmss-name': 'db-*', 'resource-group': 'rg-prod', 'subscription-id': `${SUB}\n${SUB2}`, 'identity-type': 'SystemAssigned' };
