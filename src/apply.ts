@@ -141,17 +141,19 @@ async function readAndPlan(ctx: ApplyContext, r: TargetResult): Promise<Plan> {
   const idle = (s: ScaleSetState) => s.provisioningState === undefined || IDLE_STATES.has(s.provisioningState.toLowerCase());
   const state = listed && (ctx.settings.operation === 'show' || (listed.etag && idle(listed))) ? listed : await readWhenIdle(ctx, r.ref);
   if (ctx.settings.removeMissingIdentities || ctx.settings.operation === 'show') {
+    const known = r.missingIdentities;
     r.missingIdentities = await missingIdentities(ctx, state.identity);
-    for (const id of r.missingIdentities) {
+    // Once per identity and scale set, though a 412 or a lost answer reads it again.
+    for (const id of r.missingIdentities.filter((m) => !known.some((k) => sameId(k, m)))) {
       const fix = ctx.settings.operation === 'show' ? ' Every identity change on it fails until the reference is removed: run with remove-missing-identities: true.' : ' This step removes the reference (remove-missing-identities).';
       core.warning(`${r.ref.name} references user-assigned identity ${shortName(id)} (${id}), which no longer exists: reading it answers 404.${fix}`, { title: 'Identity that no longer exists' });
     }
   }
-  return planWith(ctx, r, state, r.missingIdentities);
+  return planWith(ctx, r, state);
 }
 
-/** Plans against `state` and checks the result; records both on the result. */
-function planWith(ctx: ApplyContext, r: TargetResult, state: ScaleSetState, missing: string[]): Plan {
+/** Plans against `state` (and the deleted identities found in it) and checks the result; records both on the result. */
+function planWith(ctx: ApplyContext, r: TargetResult, state: ScaleSetState): Plan {
   const { ref } = r;
   r.id = state.id;
   if (state.etag) r.etag = state.etag;
@@ -160,7 +162,7 @@ function planWith(ctx: ApplyContext, r: TargetResult, state: ScaleSetState, miss
   if (state.upgradePolicy) r.upgradePolicy = state.upgradePolicy;
   let p: Plan;
   try {
-    p = plan(state.identity, requestFor(ctx.settings, ref, missing), { name: ref.name, ...(state.orchestrationMode ? { orchestrationMode: state.orchestrationMode } : {}) });
+    p = plan(state.identity, requestFor(ctx.settings, ref, r.missingIdentities), { name: ref.name, ...(state.orchestrationMode ? { orchestrationMode: state.orchestrationMode } : {}) });
   } catch (error) {
     throw error instanceof ActionError ? new CheckFailed(error.message) : error;
   }
@@ -193,7 +195,7 @@ function irreversible(r: TargetResult, p: Plan): string[] {
   }
   for (const id of p.remove) {
     const principal = before?.userAssigned.find((u) => sameId(u.id, id))?.principalId;
-    lines.push(`removing ${id.split('/').pop()} (principal ${principal ?? '(unknown)'}) takes that identity and its role assignments away from the scale set`);
+    lines.push(`removing ${shortName(id)} (principal ${principal ?? '(unknown)'}) takes that identity and its role assignments away from the scale set`);
   }
   return lines;
 }

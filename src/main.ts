@@ -37,6 +37,14 @@ async function connect(settings: Settings, signal: AbortSignal): Promise<Cloud> 
 let scaleSetsModule: Promise<typeof import('./azure/scale-sets.ts')> | undefined;
 const loadScaleSets = () => (scaleSetsModule ??= import('./azure/scale-sets.ts'));
 
+/**
+ * A results entry that stands for no single scale set: a scope that could not be listed, an
+ * exact name that matched nothing, or a fleet query that failed before it found any.
+ */
+function fleetEntry(subscriptionId: string, id: string, error?: string, resourceGroup = ''): TargetResult {
+  return { ...newResult({ subscriptionId, resourceGroup, name: '' }), id, ...(error !== undefined ? { error } : {}) };
+}
+
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -70,7 +78,7 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
     } catch (error) {
       const message = startFailure(error, settings, session, env);
       // A fleet chosen by query has no targets yet: one entry carries the failure.
-      if (results.length === 0) results.push({ ...newResult({ subscriptionId: settings.query?.subscriptions[0] ?? '', resourceGroup: '', name: '' }), id: '' });
+      if (results.length === 0) results.push(fleetEntry(settings.query?.subscriptions[0] ?? '', ''));
       for (const r of results) r.error = message;
       return undefined;
     }
@@ -81,7 +89,7 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
     } catch (error) {
       // Finding the fleet was cut short (a cancel, the deadline): nothing was written yet.
       const message = isStopped(signal.reason) ? `${(signal.reason as Error).message} The step stopped while finding the scale sets; nothing was written to Azure.` : `Could not find the scale sets: ${clip((error as Error)?.message ?? String(error), 1000)}`;
-      if (results.length === 0) results.push({ ...newResult({ subscriptionId: settings.query?.subscriptions[0] ?? '', resourceGroup: '', name: '' }), id: '' });
+      if (results.length === 0) results.push(fleetEntry(settings.query?.subscriptions[0] ?? '', ''));
       for (const r of results) r.error ??= message;
     }
   }
@@ -95,17 +103,10 @@ async function findFleet(query: FleetQuery, allowNoMatch: boolean, scaleSets: Sc
     info(`${found.matched.length} of ${found.seen} scale sets match${found.failures.length ? `; ${found.failures.length} scope(s) could not be listed` : ''}.`);
     for (const v of found.matched) info(`  ${v.ref.subscriptionId}/${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`);
     const matched = found.matched.map((v) => ({ ...newResult(v.ref), id: v.id, listed: v, tags: v.tags }));
-    const failed = found.failures.map((f) => ({
-      ...newResult({ subscriptionId: f.subscriptionId, resourceGroup: f.scope.split('/')[4] ?? '', name: '' }),
-      id: f.scope,
-      error: describeScopeFailure(armFailure(f.error), f.scope, session.describe, query.subscriptions.length),
-    }));
+    const failed = found.failures.map((f) => fleetEntry(f.subscriptionId, f.scope, describeScopeFailure(armFailure(f.error), f.scope, session.describe, query.subscriptions.length), f.scope.split('/')[4]));
     // An exact name is a claim that the scale set exists: one that matched nothing fails on its own.
-    const missing = allowNoMatch ? [] : found.unmatchedNames.map((name) => ({
-      ...newResult({ subscriptionId: query.subscriptions[0] ?? '', resourceGroup: '', name: '' }),
-      id: name,
-      error: `vmss-name ${q(name)} matched no scale set in resource group(s) ${query.resourceGroups.map((g) => g.text).join(', ')} of subscription(s) ${query.subscriptions.join(', ')}. Check the name, or use a pattern (with allow-no-match: true when it may be absent).`,
-    }));
+    const missing = allowNoMatch ? [] : found.unmatchedNames.map((name) => fleetEntry(query.subscriptions[0] ?? '', name,
+      `vmss-name ${q(name)} matched no scale set in resource group(s) ${query.resourceGroups.map((g) => g.text).join(', ')} of subscription(s) ${query.subscriptions.join(', ')}. Check the name, or use a pattern (with allow-no-match: true when it may be absent).`));
     for (const name of allowNoMatch ? found.unmatchedNames : []) core.notice(`vmss-name ${q(name)} matched no scale set; allow-no-match is set.`);
     if (matched.length || failed.length || missing.length) return [...matched, ...failed, ...missing];
     return noMatch(query, found);
@@ -121,7 +122,7 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
     const fleet = await findFleet(settings.query, settings.allowNoMatch, new ScaleSets(session.credential, endpoint), session, signal);
     if (typeof fleet === 'string') {
       if (settings.allowNoMatch) core.notice(`${fleet} allow-no-match is set: nothing to do.`);
-      else results.push({ ...newResult({ subscriptionId: settings.query.subscriptions[0] ?? '', resourceGroup: '', name: '' }), id: '', error: fleet });
+      else results.push(fleetEntry(settings.query.subscriptions[0] ?? '', '', fleet));
       return;
     }
     results.push(...fleet);
