@@ -82,4 +82,21 @@ describe("ARM's request limits", { concurrency: 2 }, () => {
       assert.ok(run.durationMs < 30_000, `took ${run.durationMs} ms`);
     }));
 
+  it('a read budget the fleet would overrun in a burst is paced from the headers: no 429', () =>
+    withEmulator({
+      // 60 reads at once, 25 a second after that: 120 scale sets read 20 at a time would take
+      // the bucket to zero within a second without pacing.
+      budgets: { reads: { capacity: 60, perSecond: 25 } },
+      edit: (seed) => { for (let i = 0; i < 120; i++) seed.scaleSets?.push({ subscriptionId: SUB, resourceGroup: 'rg-prod', name: `vmss-r-${i}` }); },
+    }, async (em) => {
+      const names = Array.from({ length: 120 }, (_, i) => `vmss-r-${i}`);
+      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': names.join('\n'), 'identity-type': 'SystemAssigned', 'dry-run': 'true', 'max-parallel': '20', 'timeout-seconds': '120' }, { env: { RUNNER_DEBUG: '1' } });
+      assert.equal(run.code, 0, run.stdout);
+      const reads = em.log.of('arm.vmss.get');
+      assert.equal(reads.filter((e) => e.status === 429).length, 0, 'no read was refused');
+      assert.deepEqual(new Set(reads.filter((e) => e.status === 200).map((e) => e.path.split('/').pop()?.split('?')[0])), new Set(names));
+      assert.match(run.stdout, /ARM request budget: .*reads: \d+ left/, 'the step said it slowed down');
+      assert.equal(results(run).length, 120);
+    }));
+
 });
