@@ -5,6 +5,8 @@
 // injects it, so it stays direct on 127.0.0.1 (NO_PROXY), as a runner's own service would.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { GITHUB_OIDC_HOST } from '../../emulator/clouds.ts';
+import { GITHUB_TOKEN_PATH } from '../../emulator/github-oidc.ts';
 import type { Emulator } from '../../emulator/server.ts';
 import { DEPLOYER_OBJECT_ID, RG, scaleSet, uai, withEmulator } from '../support/emulator.ts';
 import { runAction } from '../support/run-action.ts';
@@ -71,6 +73,25 @@ describe('the action through the proxy mode, no endpoint inputs', { concurrency:
       const principalId = scaleSet(em, 'vmss-web').identity.system?.principalId;
       assert.ok(em.state.roleAssignments.some((a) => a.principalId === principalId && a.scope === RG));
       assert.equal(em.log.of('arm.roleAssignment.put').at(-1)?.status, 201);
+      viaPublicHosts(em);
+    }));
+
+  // Behind a proxy the action leaves the GitHub token request to @actions/core, whose HTTP
+  // client tunnels through the proxy with its own agent (the undici it would use for
+  // getAgentDispatcher is not bundled: stubs/README.md).
+  it('a runner whose GitHub token service is behind the proxy too: the token comes through it', () =>
+    withEmulator({}, async (em) => {
+      const env: Record<string, string | undefined> = {
+        HTTPS_PROXY: em.urls.proxy,
+        NODE_EXTRA_CA_CERTS: em.caPath,
+        ACTIONS_ID_TOKEN_REQUEST_URL: `https://${GITHUB_OIDC_HOST}${GITHUB_TOKEN_PATH}?api-version=2.0`,
+      };
+      const r = await runAction(em, { ...WORKFLOW, operation: 'show' }, { withoutEndpoint: true, env });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(r.outputs['principal-id'], scaleSet(em, 'vmss-web').identity.system?.principalId ?? '');
+      const token = em.log.of('github.token');
+      assert.equal(token.length, 1, 'one GitHub token request');
+      assert.deepEqual({ via: token[0]?.via, host: token[0]?.host, status: token[0]?.status }, { via: 'proxy', host: GITHUB_OIDC_HOST, status: 200 });
       viaPublicHosts(em);
     }));
 });
