@@ -3,11 +3,13 @@
 // could throw at run time.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
-const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dependencies?: Record<string, string>; peerDependencies?: Record<string, string>; link?: boolean; resolved?: string }> };
+type Deps = Record<string, string>;
+const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dependencies?: Deps; optionalDependencies?: Deps; peerDependencies?: Deps; link?: boolean; resolved?: string }> };
 const bundle = readdirSync(new URL('dist/', root))
   .filter((f) => f.endsWith('.js'))
   .map((f) => read(`dist/${f}`))
@@ -17,18 +19,25 @@ describe('the undici stub', () => {
   it('is what the lockfile installs, and only @actions/http-client depends on undici', () => {
     assert.deepEqual({ link: lock.packages['node_modules/undici']?.link, resolved: lock.packages['node_modules/undici']?.resolved }, { link: true, resolved: 'stubs/undici' });
     const dependents = Object.entries(lock.packages)
-      .filter(([path, p]) => path !== '' && (p.dependencies?.['undici'] || p.peerDependencies?.['undici']))
+      .filter(([path, p]) => path !== '' && [p.dependencies, p.optionalDependencies, p.peerDependencies].some((d) => d?.['undici']))
       .map(([path]) => path);
     assert.deepEqual(dependents, ['node_modules/@actions/http-client']);
   });
 
-  it('@actions/http-client builds a ProxyAgent only for getAgentDispatcher', () => {
+  it('@actions/http-client takes only ProxyAgent from undici, and builds one only for getAgentDispatcher', () => {
+    // Every way a module can name undici, in every file of the package: the stub exports
+    // ProxyAgent alone, and anything else taken from it would fail at run time.
+    const dir = new URL('node_modules/@actions/http-client/', root);
+    const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.(c|m)?js$/.test(f) && !f.split(/[\\/]/).includes('node_modules'));
+    const uses = files.flatMap((f) => [...readFileSync(new URL(f, dir), 'utf8').matchAll(/^.*(?:from\s*['"]undici(?:\/[^'"]*)?['"]|(?:require|import)\s*\(\s*['"]undici(?:\/[^'"]*)?['"]\s*\)).*$/gm)].map((m) => `${join(f)}: ${m[0].trim()}`));
+    assert.deepEqual(uses, ["lib/index.js: import { ProxyAgent } from 'undici';"]);
+
     const source = read('node_modules/@actions/http-client/lib/index.js');
-    assert.equal(source.match(/\bnew ProxyAgent\(/g)?.length, 1, 'one ProxyAgent construction');
+    assert.equal(source.match(/\bProxyAgent\b/g)?.length, 2, 'imported once, used once');
     const builder = source.indexOf('_getProxyAgentDispatcher(parsedUrl, proxyUrl) {');
+    const builderEnd = source.indexOf('\n    }\n', builder);
     const construction = source.indexOf('new ProxyAgent(');
-    const nextMethod = source.indexOf('\n    }\n', construction);
-    assert.ok(builder > 0 && construction > builder && nextMethod > construction, 'the construction sits in _getProxyAgentDispatcher');
+    assert.ok(builder > 0 && builder < construction && construction < builderEnd, 'the one use is inside _getProxyAgentDispatcher');
     assert.equal([...source.matchAll(/\b_getProxyAgentDispatcher\(/g)].length, 2, 'declared once, called once');
     assert.match(source, /getAgentDispatcher\(serverUrl\) \{[\s\S]*?return this\._getProxyAgentDispatcher\(/, 'the one call is in getAgentDispatcher');
   });
