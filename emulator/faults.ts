@@ -42,6 +42,11 @@ export class Faults {
     this.rules = [];
   }
 
+  /** Rules not yet used up: a test can tell that a request it holds back has arrived. */
+  get pending(): number {
+    return this.rules.length;
+  }
+
   /** The actions that fire for this request, consuming the rules. */
   take(route: string, method: string): FaultRule[] {
     const fired: FaultRule[] = [];

@@ -221,9 +221,13 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
       return;
     }
     try {
-      r.write = 'sent';
+      // A fleet's later scale sets still come through here after a cancel: they fail without a request.
+      ctx.signal.throwIfAborted();
       const final = await abortable(ctx.scaleSets.update(r.ref, p.patch, r.etag, {
         signal: ctx.signal,
+        onSent: () => {
+          if (r.write === 'none') r.write = 'sent';
+        },
         onAccepted: (url) => {
           r.write = 'accepted';
           r.changed = true;
@@ -318,8 +322,7 @@ export async function grantRoles(ctx: ApplyContext, r: TargetResult): Promise<vo
   }
   const principalId = assigneePrincipal(ctx.settings, r.ref, r.after);
   for (const g of requests) {
-    r.inFlight = `the role assignment ${q(g.role)} at ${g.scope}`;
-    const granted = await abortable(ctx.roles.grant(g.role, g.scope, principalId, ctx.signal), ctx.signal);
+    const granted = await abortable(ctx.roles.grant(g.role, g.scope, principalId, ctx.signal, () => (r.inFlight = `the role assignment ${q(g.role)} at ${g.scope}`)), ctx.signal);
     r.inFlight = undefined;
     info(`${r.ref.name}: ${granted.created ? 'granted' : 'already had'} ${q(g.role)} at ${g.scope} (${granted.id}).`);
     r.roles.push(granted);
@@ -334,7 +337,9 @@ export async function removeLegacyExtensions(ctx: ApplyContext, r: TargetResult)
       info(`${r.ref.name}: dry run, would remove the retired extension ${name}.`);
       continue;
     }
+    ctx.signal.throwIfAborted();
     info(`${r.ref.name}: removing the retired extension ${name}; waiting for Azure to finish.`);
+    // A DELETE has no body to watch leave: counted as sent from here, which may over-warn.
     r.inFlight = `the removal of the retired extension ${name}`;
     await abortable(ctx.scaleSets.removeExtension(r.ref, name, ctx.signal, () => {
       r.inFlight = undefined;

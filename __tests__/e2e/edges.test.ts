@@ -102,6 +102,28 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
       assert.match(run.summary, /A change was sent and its answer never arrived/);
     }));
 
+  it('SIGTERM while a role assignment PUT is in flight: says that role assignment was sent', () =>
+    withEmulator({ edit: canGrant }, async (em) => {
+      em.controls.fault({ route: 'arm.roleAssignment.put', action: { kind: 'latency', ms: 5000, phase: 'after' } });
+      const before = em.state.roleAssignments.length;
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${RG}` }, { signalWhen: { signal: 'SIGTERM', when: () => em.state.roleAssignments.length > before } });
+      assert.notEqual(run.code, 0);
+      assert.match(errorLine(run), /Cancelled by SIGTERM\. The identity change to vmss-web was completed before this\. The role assignment 'Reader' at \/subscriptions\/[^ ]+ was sent and its answer had not arrived, so it may have been applied\./);
+    }));
+
+  it('SIGTERM while looking for an existing role assignment: no role assignment is said to be sent', () =>
+    withEmulator({ edit: canGrant }, async (em) => {
+      // Once the identity change is done, the step looks for the assignment by its name before
+      // any PUT: that read is held 5 s, and the signal comes once it has arrived.
+      em.controls.fault({ route: 'arm.roleAssignment.get', action: { kind: 'latency', ms: 5000 } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${RG}` }, { signalWhen: { signal: 'SIGTERM', when: () => em.faults.pending === 0 } });
+      assert.notEqual(run.code, 0);
+      assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
+      assert.equal(em.log.of('arm.roleAssignment.put').length, 0);
+      assert.match(errorLine(run), /Cancelled by SIGTERM\. The identity change to vmss-web was completed before this\./);
+      assert.doesNotMatch(errorLine(run), /role assignment/);
+    }));
+
   it('a failure after a write lists what was changed in the summary', () =>
     withEmulator({}, async (em) => {
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${RG}/providers/Microsoft.Storage/storageAccounts/stprodweb` });

@@ -154,6 +154,32 @@ describe('reliability', { concurrency: 6 }, () => {
       assert.equal(em.log.of('arm.operation').length, pollsAtExit, 'no polling after exit');
     }));
 
+  it('SIGTERM in a fleet larger than max-parallel: scale sets never started report that nothing was written to them', () => {
+    const names = Array.from({ length: 5 }, (_, i) => `vmss-c-${i}`);
+    return withEmulator({
+      updateDurationMs: 60_000,
+      edit: (seed) => names.forEach((name) => seed.scaleSets?.push({ subscriptionId: SUB, resourceGroup: 'rg-prod', name })),
+    }, async (em) => {
+      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': names.join('\n'), 'identity-type': 'SystemAssigned', 'max-parallel': '2' }, { signalWhen: { signal: 'SIGTERM', when: () => em.log.of('arm.vmss.patch').length >= 2 } });
+      assert.notEqual(run.code, 0);
+      assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
+      const patched = new Set(em.log.of('arm.vmss.patch').map((e) => e.path.split('?')[0]?.split('/').pop()));
+      assert.equal(patched.size, 2, 'two writes left before the signal, none after');
+      const results = JSON.parse(run.outputs['results'] ?? '[]') as { scaleSet: string; write: string; error?: string }[];
+      assert.equal(results.length, 5);
+      for (const r of results) {
+        const name = r.scaleSet.split('/').pop() ?? '';
+        if (patched.has(name)) {
+          assert.ok(['accepted', 'unconfirmed'].includes(r.write), `${name}: ${r.write}`);
+          assert.match(r.error ?? '', /may (still be completing|have applied) it/);
+        } else {
+          assert.equal(r.write, 'none', `${name} was never written`);
+          assert.match(r.error ?? '', new RegExp(`Cancelled by SIGTERM\\. Nothing was written to ${name}'s identity\\.`));
+        }
+      }
+    });
+  });
+
   it('SIGINT before anything was written says nothing was written', () =>
     withEmulator({}, async (em) => {
       em.controls.fault({ route: 'arm.vmss.get', action: { kind: 'latency', ms: 5000 } });

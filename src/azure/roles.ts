@@ -92,7 +92,8 @@ export class RoleAssignments {
   }
 
   /** Grants the role, waiting out Entra's replication delay for a brand-new principal (PrincipalNotFound). */
-  async grant(role: string, scope: string, principalId: string, signal: AbortSignal): Promise<GrantedRole> {
+  /** `onSent` is called when the PUT's body is handed to the HTTP client: from then on it may land. */
+  async grant(role: string, scope: string, principalId: string, signal: AbortSignal, onSent?: () => void): Promise<GrantedRole> {
     const roleDefinitionId = await this.resolve(role, scope, signal);
     const id = `${scope}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(scope, roleDefinitionId, principalId)}`;
     const what = `grant ${q(role)} at ${q(scope)} to ${principalId}`;
@@ -106,6 +107,7 @@ export class RoleAssignments {
           // principalType skips the directory lookup that fails for principals Entra has not replicated yet.
           body: { properties: { roleDefinitionId, principalId, principalType: 'ServicePrincipal' } },
           abortSignal: signal,
+          onUploadProgress: onSent,
         }));
       } catch (error) {
         // The answer was lost: the deterministic name tells whether the PUT landed.

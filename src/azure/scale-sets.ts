@@ -53,6 +53,11 @@ export interface ScaleSetState {
 
 export interface UpdateHooks {
   signal: AbortSignal;
+  /**
+   * Called when the write's body is handed to the HTTP client: from then on Azure may apply it,
+   * answer or not. A write stopped before this (a budget wait, a cancel) was never sent.
+   */
+  onSent?: () => void;
   /** Called once Azure accepted the write, with the URL to follow the operation at. */
   onAccepted?: (operationUrl: string | undefined) => void;
   /** Called when a status poll could not be answered and is tried again. */
@@ -281,6 +286,7 @@ export class ScaleSets {
         headers: etag ? { 'if-match': etag } : {},
         body: patch,
         abortSignal: hooks.signal,
+        onUploadProgress: hooks.onSent,
       }), ['200', '201', '202']);
       hooks.onAccepted?.(response.headers['azure-asyncoperation'] ?? response.headers['location']);
       return response;
