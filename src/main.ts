@@ -104,12 +104,11 @@ async function findFleet(query: FleetQuery, allowNoMatch: boolean, scaleSets: Sc
     for (const v of found.matched) info(`  ${v.ref.subscriptionId}/${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`);
     const matched = found.matched.map((v) => ({ ...newResult(v.ref), id: v.id, listed: v, tags: v.tags }));
     const failed = found.failures.map((f) => fleetEntry(f.subscriptionId, f.scope, describeScopeFailure(armFailure(f.error), f.scope, session.describe, query.subscriptions.length), f.scope.split('/')[4]));
-    // An exact name is a claim that the scale set exists: one that matched nothing fails on its own.
-    const missing = allowNoMatch ? [] : found.unmatchedNames.map((name) => fleetEntry(query.subscriptions[0] ?? '', name,
-      `vmss-name ${q(name)} matched no scale set in resource group(s) ${query.resourceGroups.map((g) => g.text).join(', ')} of subscription(s) ${query.subscriptions.join(', ')}. Check the name, or use a pattern (with allow-no-match: true when it may be absent).`));
-    for (const name of allowNoMatch ? found.unmatchedNames : []) core.notice(`vmss-name ${q(name)} matched no scale set; allow-no-match is set.`);
+    // An exact name is a claim that the scale set exists, allow-no-match or not: one that matched
+    // nothing fails on its own (an entry with no scale set id; the message names it).
+    const missing = found.unmatchedNames.map((name) => fleetEntry(query.subscriptions[0] ?? '', '', unmatchedName(query, name, found)));
     if (matched.length || failed.length || missing.length) return [...matched, ...failed, ...missing];
-    return noMatch(query, found);
+    return noMatch(query, found, allowNoMatch);
   });
 }
 
@@ -183,16 +182,38 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   }
 }
 
+/** An exact vmss-name no scale set answered to: absent, or left out by the other selectors. */
+function unmatchedName(query: FleetQuery, name: string, found: Discovery): string {
+  const leftOut = found.leftOut.filter((v) => v.ref.name.toLowerCase() === name.toLowerCase());
+  if (leftOut.length) {
+    const shown = leftOut.slice(0, 5).map((v) => `${v.ref.subscriptionId}/${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`).join('; ');
+    return `vmss-name ${q(name)} names scale set(s) that resource-group (${query.resourceGroups.map((g) => g.text).join(', ')})${query.tags.length ? ` or vmss-tags (${describeTagFilters(query.tags)})` : ''} leave out: ${clip(shown, 800)}. Take the name out of vmss-name, or change the selectors (or the scale set's tags).`;
+  }
+  return `vmss-name ${q(name)} matched no scale set in resource group(s) ${query.resourceGroups.map((g) => g.text).join(', ')} of subscription(s) ${query.subscriptions.join(', ')}. Check the name; a name that may be absent belongs in a pattern (with allow-no-match: true), since an exact name must exist.`;
+}
+
+const describeTagFilters = (tags: FleetQuery['tags']) => tags.map((t) => (t.value === undefined ? t.key : `${t.key}=${t.value}`)).join(', ');
+
+/** Tag lines a person plausibly meant as several tags, or as key: value. */
+function tagHint(query: FleetQuery): string {
+  const commas = query.tags.filter((t) => /,\s*[^\s=,]+\s*=/.test(t.value ?? ''));
+  const colons = query.tags.filter((t) => t.value === undefined && /^[^:]+:\s*\S/.test(t.key));
+  if (!commas.length && !colons.length) return '';
+  const first = commas[0] ? `${commas[0].key}=${commas[0].value ?? ''}` : colons[0]?.key ?? '';
+  return ` vmss-tags takes one key=value per line; ${q(clip(first, 100))} is one ${commas.length ? 'tag whose value holds the comma' : 'tag name, colon included'}: write each tag on a line of its own.`;
+}
+
 /** Nothing matched: say what was asked and what the listings did show. */
-function noMatch(query: FleetQuery, found: Discovery): string {
+function noMatch(query: FleetQuery, found: Discovery, allowNoMatch: boolean): string {
   const asked = [
     query.names ? `vmss-name ${query.names.map((n) => n.text).join(', ')}` : 'every scale set',
-    query.tags.length ? `vmss-tags ${query.tags.map((t) => (t.value === undefined ? t.key : `${t.key}=${t.value}`)).join(', ')}` : '',
+    query.tags.length ? `vmss-tags ${describeTagFilters(query.tags)}` : '',
     `resource-group ${query.resourceGroups.map((g) => g.text).join(', ')}`,
     `subscription ${query.subscriptions.join(', ')}`,
   ].filter(Boolean).join('; ');
   const shown = found.others.map((v) => `${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`).join('; ');
-  return `No scale set matched (${clip(asked, 600)}). The listings showed ${found.seen} scale set(s)${found.seen ? `: ${clip(shown, 1500)}${found.seen > found.others.length ? ' …' : ''}` : ''}. Check the patterns and tags (tag names compare in any case, values exactly), or set allow-no-match: true when an empty fleet is fine.`;
+  const advice = allowNoMatch ? '' : ' Check the patterns and tags (tag names compare in any case, values exactly), or set allow-no-match: true when an empty fleet is fine.';
+  return `No scale set matched (${clip(asked, 600)}). The listings showed ${found.seen} scale set(s)${found.seen ? `: ${clip(shown, 1500)}${found.seen > found.others.length ? ' …' : ''}` : ''}.${tagHint(query)}${advice}`;
 }
 
 async function finish(results: TargetResult[], settings: Settings, signal: AbortSignal): Promise<void> {

@@ -129,14 +129,47 @@ describe('selectors', { concurrency: 4 }, () => {
     });
   });
 
-  it('an exact name that matches nothing fails on its own; the others are changed', () =>
+  it('an exact name that matches nothing fails on its own, allow-no-match or not; the others are changed', () =>
     fleet(async (em) => {
-      const run = await runAction(em, { 'vmss-name': 'web-1\nweb-99', 'resource-group': 'rg-prod\nrg-shared', 'identity-type': 'SystemAssigned' });
+      for (const allow of ['false', 'true']) {
+        const run = await runAction(em, { 'vmss-name': 'web-1\nweb-99', 'resource-group': 'rg-prod\nrg-shared', 'identity-type': 'SystemAssigned', 'allow-no-match': allow });
+        assert.equal(run.code, 1, `allow-no-match ${allow}`);
+        assert.ok(hasSystem(em, SUB, 'rg-prod', 'web-1'));
+        const failed = results(run).filter((r) => r.error);
+        assert.deepEqual(failed.map((r) => r.scaleSet), [''], 'no scale set id for a scale set that was not found');
+        assert.match(failed[0]?.error ?? '', /vmss-name 'web-99' matched no scale set in resource group\(s\) rg-prod, rg-shared .*an exact name must exist\./);
+      }
+    }));
+
+  it('an exact name whose scale set the tags leave out says so, with its tags', () =>
+    fleet(async (em) => {
+      const run = await runAction(em, { 'vmss-name': 'web-1\nweb-2', 'resource-group': 'rg-prod', 'vmss-tags': 'env=prod', 'identity-type': 'SystemAssigned' });
       assert.equal(run.code, 1);
-      assert.ok(hasSystem(em, SUB, 'rg-prod', 'web-1'));
+      assert.ok(hasSystem(em, SUB, 'rg-prod', 'web-2'));
+      assert.ok(!hasSystem(em, SUB, 'rg-prod', 'web-1'), 'left out, so not changed');
       const failed = results(run).filter((r) => r.error);
-      assert.deepEqual(failed.map((r) => r.scaleSet), ['web-99']);
-      assert.match(failed[0]?.error ?? '', /vmss-name 'web-99' matched no scale set in resource group\(s\) rg-prod, rg-shared/);
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]?.error, `vmss-name 'web-1' names scale set(s) that resource-group (rg-prod) or vmss-tags (env=prod) leave out: ${SUB}/rg-prod/web-1 (role=web). Take the name out of vmss-name, or change the selectors (or the scale set's tags).`);
+    }));
+
+  it('a named resource group beside a pattern is checked: a typo fails as ResourceGroupNotFound, an empty group does not', () =>
+    withEmulator({ edit: (seed) => { fleetSeed(seed); seed.subscriptions?.find((s) => s.id === SUB)?.resourceGroups?.push({ name: 'rg-empty', location: 'westeurope' }); } }, async (em) => {
+      em.controls.pageSize = 2;
+      const typo = await runAction(em, { 'vmss-name': 'web-*', 'resource-group': 'rg-sharde\nrg-pro*', 'identity-type': 'SystemAssigned', 'dry-run': 'true' });
+      assert.equal(typo.code, 1);
+      assert.deepEqual(names(typo), ['web-1', 'web-10', 'web-2', 'rg-sharde']);
+      assert.match(results(typo).at(-1)?.error ?? '', /^Resource group rg-sharde does not exist in subscription .* \(ResourceGroupNotFound\)\. Check resource-group\./);
+      const empty = await runAction(em, { 'vmss-name': 'web-*', 'resource-group': 'rg-empty\nrg-pro*', 'identity-type': 'SystemAssigned', 'dry-run': 'true' });
+      assert.equal(empty.code, 0, empty.stdout);
+      assert.deepEqual(names(empty), ['web-1', 'web-10', 'web-2']);
+      assert.equal(em.log.writes().length, 0);
+    }));
+
+  it('a tag line holding two tags (a comma) is pointed out when nothing matches', () =>
+    fleet(async (em) => {
+      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-tags': 'role=web, env=prod', 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 1);
+      assert.match(run.stdout, /::error::No scale set matched .* vmss-tags takes one key=value per line; 'role=web, env=prod' is one tag whose value holds the comma: write each tag on a line of its own\. Check the patterns/);
     }));
 
   it('SIGTERM while the fleet is being listed: exits within 2 s, outputs written, nothing written to Azure', () =>

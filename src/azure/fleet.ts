@@ -19,8 +19,10 @@ export interface Discovery {
   seen: number;
   /** A few of those that did not match, for the no-match message. */
   others: ListedScaleSet[];
-  /** Exact names (no wildcard) that matched no scale set: a typo, or a scale set that is gone. */
+  /** Exact names (no wildcard) that matched no scale set: a typo, a scale set that is gone, or one the other selectors leave out. */
   unmatchedNames: string[];
+  /** Scale sets that bear an exact name from vmss-name but that resource-group or vmss-tags leave out. */
+  leftOut: ListedScaleSet[];
   failures: ScopeFailure[];
 }
 
@@ -34,27 +36,40 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 }
 
 export async function discover(query: FleetQuery, scaleSets: ScaleSets, signal: AbortSignal): Promise<Discovery> {
-  const found: Discovery = { matched: [], seen: 0, others: [], failures: [], unmatchedNames: [] };
+  const found: Discovery = { matched: [], seen: 0, others: [], failures: [], unmatchedNames: [], leftOut: [] };
   const named = query.resourceGroups.every((g) => !g.glob);
-  const listings = query.subscriptions.flatMap((subscriptionId) =>
-    named ? query.resourceGroups.map((g) => ({ subscriptionId, resourceGroup: g.text as string | undefined })) : [{ subscriptionId, resourceGroup: undefined }]);
-  await inParallel(listings, 8, async ({ subscriptionId, resourceGroup }) => {
+  const exactNames = (query.names ?? []).filter((n) => !n.glob);
+  const groupsSeen = new Set<string>();
+  const list = async ({ subscriptionId, resourceGroup }: { subscriptionId: string; resourceGroup: string | undefined }) => {
     try {
       for await (const page of scaleSets.list(subscriptionId, resourceGroup, signal)) {
         for (const vmss of page) {
           found.seen++;
-          const chosen = matchesName(query.resourceGroups, vmss.ref.resourceGroup)
-            && (!query.names || matchesName(query.names, vmss.ref.name))
-            && matchesTags(query.tags, vmss.tags);
+          groupsSeen.add(vmss.ref.resourceGroup.toLowerCase());
+          const nameFits = !query.names || matchesName(query.names, vmss.ref.name);
+          const chosen = nameFits && matchesName(query.resourceGroups, vmss.ref.resourceGroup) && matchesTags(query.tags, vmss.tags);
           if (chosen) found.matched.push(vmss);
           else if (found.others.length < SAMPLE) found.others.push(vmss);
+          if (!chosen && matchesName(exactNames, vmss.ref.name)) found.leftOut.push(vmss);
         }
       }
     } catch (error) {
       if (signal.aborted) throw error;
       found.failures.push({ scope: `/subscriptions/${subscriptionId}${resourceGroup ? `/resourceGroups/${resourceGroup}` : ''}`, subscriptionId, error });
     }
-  });
+  };
+  const listings = query.subscriptions.flatMap((subscriptionId) =>
+    named ? query.resourceGroups.map((g) => ({ subscriptionId, resourceGroup: g.text as string | undefined })) : [{ subscriptionId, resourceGroup: undefined }]);
+  await inParallel(listings, 8, list);
+  if (!named) {
+    // Patterns beside named groups: the subscriptions were listed whole. A named group none of
+    // them showed is empty, or a typo: list it on its own to tell (ResourceGroupNotFound).
+    const unseen = query.resourceGroups.filter((g) => !g.glob && !groupsSeen.has(g.text.toLowerCase()));
+    const listedWhole = query.subscriptions.filter((sub) => !found.failures.some((f) => f.subscriptionId === sub));
+    const checks = listedWhole.flatMap((subscriptionId) => unseen.map((g) => ({ subscriptionId, resourceGroup: g.text as string | undefined })));
+    listings.push(...checks);
+    await inParallel(checks, 8, list);
+  }
   // A named resource group need exist in only one of the subscriptions: it is missing (an
   // error) only when no subscription has it.
   const missing = (f: ScopeFailure) => armFailure(f.error).code === 'ResourceGroupNotFound';
