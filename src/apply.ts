@@ -12,7 +12,7 @@ import { backoffMs } from './backoff.ts';
 import { ActionError } from './errors.ts';
 import { sameIdentity, type ScaleSetIdentity } from './identity.ts';
 import { resolveIdentity } from './inputs.ts';
-import { missingIdentityMessage } from './messages.ts';
+import { missingIdentityMessage, unknownIdentityMessage } from './messages.ts';
 import { plan, plannedIdentity, type IdentityRequest, type Plan } from './plan.ts';
 import type { TargetResult } from './result.ts';
 import { sameId, type ScaleSetRef } from './resource-id.ts';
@@ -140,12 +140,13 @@ async function readAndPlan(ctx: ApplyContext, r: TargetResult): Promise<Plan> {
   r.listed = undefined;
   const idle = (s: ScaleSetState) => s.provisioningState === undefined || IDLE_STATES.has(s.provisioningState.toLowerCase());
   const state = listed && (ctx.settings.operation === 'show' || (listed.etag && idle(listed))) ? listed : await readWhenIdle(ctx, r.ref);
-  if (ctx.settings.removeMissingIdentities || ctx.settings.operation === 'show') {
+  // A dry run looks too: the real run's write would fail on such a reference.
+  if (ctx.settings.removeMissingIdentities || ctx.settings.operation === 'show' || ctx.settings.dryRun) {
     const known = r.missingIdentities;
     r.missingIdentities = await missingIdentities(ctx, state.identity);
     // Once per identity and scale set, though a 412 or a lost answer reads it again.
     for (const id of r.missingIdentities.filter((m) => !known.some((k) => sameId(k, m)))) {
-      const fix = ctx.settings.operation === 'show' ? ' Every identity change on it fails until the reference is removed: run with remove-missing-identities: true.' : ' This step removes the reference (remove-missing-identities).';
+      const fix = ctx.settings.removeMissingIdentities && ctx.settings.operation !== 'show' ? ' This step removes the reference (remove-missing-identities).' : ' Every identity change on it fails until the reference is removed: run with remove-missing-identities: true.';
       core.warning(`${r.ref.name} references user-assigned identity ${shortName(id)} (${id}), which no longer exists: reading it answers 404.${fix}`, { title: 'Identity that no longer exists' });
     }
   }
@@ -216,6 +217,7 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
     if (!p.changed || !p.patch || ctx.settings.operation === 'show') return;
     warnIrreversible(ctx, r, p);
     if (ctx.settings.dryRun) {
+      await checkForDryRun(ctx, r, p);
       info(`${r.ref.name}: dry run, nothing written. The PATCH would be: ${JSON.stringify(p.patch)}`);
       r.changed = true;
       return;
@@ -287,13 +289,34 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
   }
 }
 
+/** The user-assigned-ids input that resolved to `id` for this scale set, when it was a bare name. */
+function bareNameFor(settings: Settings, ref: ScaleSetRef, id: string): string | undefined {
+  return settings.userAssignedIds.find((v) => !v.startsWith('/') && sameId(resolveIdentity(v, ref), id));
+}
+
 /**
- * Azure refuses an identity write that keeps a reference to a deleted identity. Name it,
- * confirm it is gone by reading it, and say how to drop it.
+ * What the real run would meet at the write, which Azure alone checks: an identity to add that
+ * does not exist (a typo, a bare name looked up in the wrong resource group), or a reference to
+ * a deleted identity the write would keep. One read per identity for the whole fleet.
+ */
+async function checkForDryRun(ctx: ApplyContext, r: TargetResult, p: Plan): Promise<void> {
+  const kept = r.missingIdentities.find((id) => !p.remove.some((x) => sameId(x, id)));
+  if (kept) throw new ActionError(`Dry run: the real run would fail. ${missingIdentityMessage(r.ref.name, kept)}`);
+  for (const id of p.add) {
+    if (!(await identityExists(ctx, id))) throw new ActionError(`Dry run: the real run would fail. ${unknownIdentityMessage(r.ref, id, bareNameFor(ctx.settings, r.ref, id))}`);
+  }
+}
+
+/**
+ * Azure refuses an identity write that names an identity that does not exist: one the write
+ * adds, or a reference to a deleted one the scale set keeps. Name it, confirm it is gone by
+ * reading it, and say what to do.
  */
 async function explainMissingIdentity(ctx: ApplyContext, r: TargetResult, message: string, error: unknown): Promise<unknown> {
   const named = /Resource '([^']+)' was not found/i.exec(message)?.[1]?.replace(/\/{2,}/g, '/');
   const reference = named ? r.before?.userAssigned.find((u) => sameId(u.id, named)) : undefined;
+  const added = named && !reference ? (r.plan?.add ?? []).find((id) => sameId(id, named)) : undefined;
+  if (added) return await identityExists(ctx, added) ? error : new ActionError(unknownIdentityMessage(r.ref, added, bareNameFor(ctx.settings, r.ref, added)));
   if (!reference || await identityExists(ctx, reference.id)) return error;
   r.missingIdentities = [...new Set([...r.missingIdentities, reference.id])];
   return new ActionError(missingIdentityMessage(r.ref.name, reference.id));

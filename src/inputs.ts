@@ -275,7 +275,11 @@ function readTargets(read: ReadInput, env: NodeJS.ProcessEnv): { targets: ScaleS
     }
     return { targets: unique(targets, 'vmss-id') };
   }
-  if (names.length === 0 && tags.length === 0) throw new InputError('vmss-name', "is empty. Give 'resource-group' and 'vmss-name' (names or patterns such as web-*), 'vmss-tags', or 'vmss-id' (the scale set's full resource id).");
+  if (names.length === 0 && tags.length === 0) {
+    throw new InputError('vmss-name', groups.length
+      ? `is empty, and so is 'vmss-tags': resource-group ${q(groups.join(', '))} alone does not choose scale sets. Use vmss-name: '*' for every scale set in it, a name or pattern such as web-*, or 'vmss-tags'.`
+      : "is empty. Give 'resource-group' and 'vmss-name' (names or patterns such as web-*), 'vmss-tags', or 'vmss-id' (the scale set's full resource id).");
+  }
   if (groups.length === 0) throw new InputError('resource-group', `is empty. ${names.length ? "'vmss-name'" : "'vmss-tags'"} needs the resource group(s) to look in ('*' for every resource group of the subscription).`);
   if (new Set(groups.map((g) => g.toLowerCase())).size !== groups.length) throw new InputError('resource-group', 'lists a resource group twice (names compare in any case). List each once.');
   const resourceGroups = groups.map((g) => (g === '*' ? namePattern('*') : readPatterns('resource-group', [g], checkResourceGroup, 'resource group')[0] as NamePattern));

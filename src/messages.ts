@@ -98,6 +98,13 @@ function roleFor(action: string): string {
   return ROLE_FOR_ACTION.find(([re]) => re.test(action))?.[1] ?? 'a role that grants it';
 }
 
+/** For a listing: the role, on the scope that was listed (a whole subscription, or one resource group). */
+function roleForListing(action: string, scope: string): string {
+  const role = /^(.*?) on the scale set or its resource group$/.exec(roleFor(action))?.[1];
+  if (!role) return roleFor(action);
+  return scope.includes('/resourceGroups/') ? `${role} on resource group ${scope.split('/')[4] ?? ''}` : `${role} on subscription ${scope.split('/')[2] ?? ''}`;
+}
+
 export function describeArmFailure(f: ArmFailure, ref: ScaleSetRef, signedInAs: string): string {
   const where = `scale set '${ref.name}' in resource group '${ref.resourceGroup}' (subscription ${ref.subscriptionId})`;
   const details = describeDetails(f.details);
@@ -139,7 +146,7 @@ export function describeArmFailure(f: ArmFailure, ref: ScaleSetRef, signedInAs: 
 export function describeScopeFailure(f: ArmFailure, scope: string, signedInAs: string, subscriptions = 1): string {
   if (f.code === 'AuthorizationFailed') {
     const action = /perform action '([^']+)'/.exec(f.message)?.[1] ?? 'Microsoft.Compute/virtualMachineScaleSets/read';
-    return `Could not list the scale sets of ${scope}: ${signedInAs} may not perform '${action}' there (AuthorizationFailed). Grant it ${roleFor(action)}, or leave this subscription out of subscription-id. Its scale sets were not changed.`;
+    return `Could not list the scale sets of ${scope}: ${signedInAs} may not perform '${action}' there (AuthorizationFailed). Grant it ${roleForListing(action, scope)}, or leave this ${scope.includes('/resourceGroups/') ? 'resource group out of resource-group' : 'subscription out of subscription-id'}. Its scale sets were not changed.`;
   }
   if (f.code === 'ResourceGroupNotFound') return `Resource group ${scope.split('/')[4] ?? ''} does not exist in subscription ${scope.split('/')[2] ?? ''}${subscriptions > 1 ? ' nor in the other subscriptions listed' : ''} (ResourceGroupNotFound). Check resource-group.`;
   if (f.code === 'SubscriptionNotFound') return `Subscription ${scope.split('/')[2] ?? ''} was not found or the signed-in identity has no access to it (SubscriptionNotFound). Check subscription-id.`;
@@ -147,9 +154,12 @@ export function describeScopeFailure(f: ArmFailure, scope: string, signedInAs: s
   return `Could not list the scale sets of ${scope}${f.code ? ` (${f.code}${f.statusCode ? `, HTTP ${f.statusCode}` : ''})` : f.statusCode ? ` (HTTP ${f.statusCode})` : ''}: ${f.message}${details ? ` Details: ${details}` : ''}`;
 }
 
+/** The Azure CLI command that shows a scale set's identity, in its own subscription (fleets span several). */
+export const checkCommand = (ref: ScaleSetRef) => `az vmss show --subscription ${ref.subscriptionId} -g ${ref.resourceGroup} -n ${ref.name} --query identity`;
+
 /** What this run wrote to the scale set, for any message that follows a write. */
 function whatWasWritten(r: TargetResult): string {
-  const check = `Check with: az vmss show -g ${r.ref.resourceGroup} -n ${r.ref.name} --query identity`;
+  const check = `Check with: ${checkCommand(r.ref)}`;
   const url = r.operationUrl ? ` (operation ${r.operationUrl.split('?')[0]})` : '';
   switch (r.write) {
     case 'accepted':
@@ -180,7 +190,7 @@ export function describeTargetFailure(error: unknown, r: TargetResult, signIn: S
   const e = error as { name?: string; status?: string; code?: string; message?: string; details?: ArmFailure['details'] };
   if (e?.name === 'OperationFailedError') {
     const details = describeDetails(e.details ?? []);
-    return `Azure reported the identity update of ${r.ref.name} as ${e.status ?? 'Failed'}${e.code ? ` (${e.code})` : ''}: ${e.message ?? ''}${details ? ` Details: ${details}` : ''} Azure keeps the previous identity when an update fails. Check with: az vmss show -g ${r.ref.resourceGroup} -n ${r.ref.name} --query identity`;
+    return `Azure reported the identity update of ${r.ref.name} as ${e.status ?? 'Failed'}${e.code ? ` (${e.code})` : ''}: ${e.message ?? ''}${details ? ` Details: ${details}` : ''} Azure keeps the previous identity when an update fails. Check with: ${checkCommand(r.ref)}`;
   }
   const signInProblem = describeSignInError(error, signIn, facts, env);
   if (signInProblem) return `${signInProblem}${after}`;
@@ -202,6 +212,12 @@ export function describeRoleFailure(f: ArmFailure, what: string): ActionError {
 }
 
 /** An identity write refused because the scale set still references an identity deleted in Azure. */
+/** An identity user-assigned-ids asks for that Azure does not have; `bare` is the input when it was a bare name. */
+export function unknownIdentityMessage(ref: ScaleSetRef, id: string, bare?: string): string {
+  const where = bare ? ` ${q(bare)} is a bare name, so it was looked up in scale set ${q(ref.name)}'s own resource group (${ref.resourceGroup}); give the identity's full resource id if it lives elsewhere.` : '';
+  return `User-assigned identity ${id.split('/').pop() ?? id} (${id}) does not exist: reading it answers 404, and Azure refuses to assign it (FailedIdentityOperation).${where} Check user-assigned-ids, or create the identity first (az identity create).`;
+}
+
 export function missingIdentityMessage(scaleSet: string, id: string): string {
   return `Scale set ${q(scaleSet)} still references user-assigned identity ${id.split('/').pop() ?? id} (${id}), which no longer exists: reading it answers 404. Azure refuses every identity change on the scale set while that reference stays (FailedIdentityOperation). Drop it in the same step with remove-missing-identities: true, or run operation: remove with user-assigned-ids: ${id}.`;
 }

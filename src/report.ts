@@ -81,19 +81,21 @@ function identityRows(identity: ScaleSetIdentity | undefined): string[] {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-function identityChanges(p: Plan | undefined): string[] {
+/** What the plan changed; `requested`: what it asked for (Azure accepted it, the run did not see it finish). */
+function identityChanges(p: Plan | undefined, requested = false): string[] {
   if (!p) return [];
+  const [enabled, disabled, added, removed] = requested ? ['Requested: enable', 'Requested: disable', 'Requested: add', 'Requested: remove'] : ['Enabled', 'Disabled', 'Added', 'Removed'];
   return [
-    p.enableSystem ? 'Enabled the system-assigned identity' : '',
-    p.disableSystem ? 'Disabled the system-assigned identity' : '',
-    ...p.add.map((id) => `Added ${id}`),
-    ...p.remove.map((id) => `Removed ${id}${p.unlisted.includes(id) ? ' (not listed in user-assigned-ids)' : ''}`),
+    p.enableSystem ? `${enabled} the system-assigned identity` : '',
+    p.disableSystem ? `${disabled} the system-assigned identity` : '',
+    ...p.add.map((id) => `${added} ${id}`),
+    ...p.remove.map((id) => `${removed} ${id}${p.unlisted.includes(id) ? ' (not listed in user-assigned-ids)' : ''}`),
   ].filter(Boolean);
 }
 
 function changeLines(r: TargetResult, settings: Settings): string[] {
   const shown = settings.dryRun ? (r.plan?.changed ? r.plan : undefined) : r.applied;
-  const changes = identityChanges(shown);
+  const changes = identityChanges(shown, r.write === 'accepted');
   if (r.write === 'accepted') changes.push(`Azure accepted the change and had not finished it when the step ended${r.operationUrl ? ` (operation ${r.operationUrl.split('?')[0]})` : ''}`);
   if (r.confirmedByReading) changes.push("The answer to the write was lost; reading the scale set showed the requested change in place (this run's write, or another writer's at the same moment)");
   if (r.write === 'sent') changes.push('A change was sent and its answer never arrived: it may have been applied');

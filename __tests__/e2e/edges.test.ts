@@ -87,6 +87,8 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
       assert.match(r?.operationUrl ?? '', /\/operations\/[0-9a-f-]{36}/);
       assert.ok(em.log.of('arm.operation').length >= 2, 'kept asking after the first lost answer');
       assert.match(run.summary, /Azure accepted the change and had not finished it when the step ended/);
+      assert.match(run.summary, /<li>Requested: enable the system-assigned identity<\/li>/);
+      assert.doesNotMatch(run.summary, /<li>Enabled the system-assigned identity/);
     }));
 
   it('SIGTERM while the write is in flight: says it was sent and may have been applied', () =>

@@ -82,12 +82,27 @@ describe('error paths end to end', { concurrency: 4 }, () => {
       assert.equal(failure(run), `Resource group 'rg-missing' was not found in subscription ${SUB} (ResourceGroupNotFound). Check resource-group and subscription-id.`);
     }));
 
-  it('unknown user-assigned identity', () =>
+  it('unknown user-assigned identity: named, confirmed by reading it, and a bare name says where it was looked for', () =>
     withEmulator({}, async (em) => {
+      const id = `/subscriptions/${SUB}/resourceGroups/rg-prod/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-ghost`;
       const run = await runAction(em, { ...target, operation: 'assign', 'user-assigned-ids': 'id-ghost' });
       assert.equal(failure(run),
-        `A user-assigned identity does not exist: /subscriptions/${SUB}//resourcegroups/rg-prod/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-ghost (FailedIdentityOperation). Check user-assigned-ids; create the identity first (az identity create).`);
+        `User-assigned identity id-ghost (${id}) does not exist: reading it answers 404, and Azure refuses to assign it (FailedIdentityOperation). 'id-ghost' is a bare name, so it was looked up in scale set 'vmss-web''s own resource group (rg-prod); give the identity's full resource id if it lives elsewhere. Check user-assigned-ids, or create the identity first (az identity create).`);
+      assert.deepEqual(em.log.of('arm.uai.get').map((e) => e.status), [404], 'confirmed by reading it');
       assert.equal(em.state.findScaleSet(SUB, 'rg-prod', 'vmss-web')?.etag, 1, 'nothing was written');
+      const byId = await runAction(em, { ...target, operation: 'assign', 'user-assigned-ids': id });
+      assert.equal(failure(byId), `User-assigned identity id-ghost (${id}) does not exist: reading it answers 404, and Azure refuses to assign it (FailedIdentityOperation). Check user-assigned-ids, or create the identity first (az identity create).`);
+    }));
+
+  it('a dry run finds the unknown identity the real run would fail on, and writes nothing', () =>
+    withEmulator({}, async (em) => {
+      const run = await runAction(em, { ...target, operation: 'assign', 'user-assigned-ids': 'id-ghost', 'dry-run': 'true' });
+      assert.equal(run.code, 1);
+      assert.match(failure(run), /^Dry run: the real run would fail\. User-assigned identity id-ghost \(.*\) does not exist: reading it answers 404.* 'id-ghost' is a bare name, so it was looked up in scale set 'vmss-web''s own resource group \(rg-prod\)/);
+      assert.equal(JSON.parse(run.outputs['results'] ?? '[]')[0]?.changed, false);
+      assert.equal(em.log.writes().length, 0);
+      const fine = await runAction(em, { ...target, operation: 'assign', 'user-assigned-ids': 'id-logs', 'dry-run': 'true' });
+      assert.equal(fine.code, 0, fine.stdout);
     }));
 
   it('Flexible orchestration with SystemAssigned fails before writing', () =>

@@ -59,6 +59,18 @@ describe('identities that no longer exist', { concurrency: 4 }, () => {
       assert.deepEqual(identitySummary(em, 'vmss-api'), { system: true, userAssigned: ['id-logs'] });
     }));
 
+  it('a dry run fails where the real run would, and passes with remove-missing-identities', () =>
+    start(async (em) => {
+      const run = await runAction(em, { ...api, 'user-assigned-ids': 'id-new', 'dry-run': 'true' });
+      assert.equal(run.code, 1);
+      assert.match(errorLine(run), /^::error::Dry run: the real run would fail\. Scale set 'vmss-api' still references user-assigned identity id-app .*remove-missing-identities: true/);
+      const fixed = await runAction(em, { ...api, 'user-assigned-ids': 'id-new', 'dry-run': 'true', 'remove-missing-identities': 'true' });
+      assert.equal(fixed.code, 0, fixed.stdout);
+      assert.match(fixed.stdout, /dry run, nothing written\. The PATCH would be: .*id-app.*null/);
+      assert.equal(em.log.writes().length, 0);
+      assert.deepEqual(em.log.of('arm.uai.get').map((e) => e.status).sort(), [200, 200, 200, 404, 404], 'each referenced or added identity read once per run');
+    }));
+
   it('show reports it', () =>
     start(async (em) => {
       const run = await runAction(em, { ...api, operation: 'show' });

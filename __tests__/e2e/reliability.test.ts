@@ -129,7 +129,7 @@ describe('reliability', { concurrency: 6 }, () => {
       em.controls.planOperation({ outcome: 'Failed', error: { code: 'InternalExecutionError', message: 'An internal execution error occurred. Please retry later.' } });
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
       assert.equal(run.code, 1);
-      assert.match(run.stdout, /::error::Azure reported the identity update of vmss-web as Failed \(InternalExecutionError\): An internal execution error occurred\. Please retry later\..*az vmss show -g rg-prod -n vmss-web --query identity/);
+      assert.match(run.stdout, /::error::Azure reported the identity update of vmss-web as Failed \(InternalExecutionError\): An internal execution error occurred\. Please retry later\..*az vmss show --subscription [0-9a-f-]{36} -g rg-prod -n vmss-web --query identity/);
     }));
 
   it('an operation that never finishes ends at timeout-seconds, saying it may still complete', () =>

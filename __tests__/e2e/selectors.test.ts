@@ -95,7 +95,7 @@ describe('selectors', { concurrency: 4 }, () => {
       const failed = r.filter((x) => x.error);
       assert.equal(failed.length, 1);
       assert.equal(failed[0]?.scaleSet, `/subscriptions/${SUB3}`);
-      assert.match(failed[0]?.error ?? '', /Could not list the scale sets of \/subscriptions\/5c0ffee0-3333.*AuthorizationFailed/);
+      assert.match(failed[0]?.error ?? '', /Could not list the scale sets of \/subscriptions\/5c0ffee0-3333.*AuthorizationFailed\)\. Grant it 'Reader' \(or 'Virtual Machine Contributor'\) on subscription 5c0ffee0-3333-4333-8444-000000000003, or leave this subscription out of subscription-id\./);
       assert.ok(hasSystem(em, SUB2, 'rg-east', 'web-4'));
       assert.ok(hasSystem(em, SUB, 'rg-prod', 'web-10'));
       assert.ok(!hasSystem(em, SUB3, 'rg-x', 'web-5'));
