@@ -248,21 +248,22 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
       // No answer, or a gateway's word that the backend did not answer: the write may have landed.
       if (f.network || f.statusCode === 502 || f.statusCode === 504) {
         if (++lost > MAX_LOST_WRITES) throw error;
-        r.write = 'none';
+        // Still 'sent' while the read runs: a cancel now must not say nothing was written.
         info(`${r.ref.name}: the answer to the write was lost (${f.message}); reading the scale set to see whether it landed.`);
         const next = await readAndPlan(ctx, r);
         const now = r.after as ScaleSetIdentity;
         if (!next.changed) {
           // Landed (or another writer made the same change at the same moment): the state is as requested.
           r.changed = !sameIdentity(r.before as ScaleSetIdentity, now);
+          r.write = r.changed ? 'completed' : 'none';
           if (r.changed) {
-            r.write = 'completed';
             r.applied = p;
             r.confirmedByReading = true;
           }
           r.plan = next;
           return;
         }
+        r.write = 'none';
         p = next;
         continue;
       }

@@ -108,6 +108,20 @@ describe('reliability', { concurrency: 6 }, () => {
       assert.deepEqual(em.log.of('arm.vmss.patch').map((e) => e.status), [200]);
     }));
 
+  it('SIGTERM while reading to confirm a write whose answer was lost: says it was sent and may have been applied', () =>
+    withEmulator({}, async (em) => {
+      em.controls.fault({ route: 'arm.vmss.patch', times: 1, action: { kind: 'loseResponse' } });
+      // The first read plans; the second, which would confirm the lost write, is held 5 s.
+      em.controls.fault({ route: 'arm.vmss.get', skip: 1, times: 1, action: { kind: 'latency', ms: 5000 } });
+      const run = await runAction(em, { ...web, operation: 'assign', 'user-assigned-ids': 'id-app' }, { signalWhen: { signal: 'SIGTERM', when: () => em.faults.pending === 0 } });
+      assert.notEqual(run.code, 0);
+      assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
+      assert.match(run.stdout, /::error::Cancelled by SIGTERM\. The identity change to vmss-web was sent and its answer had not arrived, so Azure may have applied it\./);
+      assert.doesNotMatch(run.stdout, /Nothing was written/);
+      assert.equal(JSON.parse(run.outputs['results'] ?? '[]')[0].write, 'unconfirmed');
+      assert.deepEqual(identitySummary(em, 'vmss-web').userAssigned, ['id-app'], 'it had landed');
+    }));
+
   it('a write whose answer was lost is confirmed by reading, not applied twice', () =>
     withEmulator({}, async (em) => {
       em.controls.fault({ route: 'arm.vmss.patch', times: 1, action: { kind: 'loseResponse' } });
