@@ -17,7 +17,7 @@ import { plan, plannedIdentity, type IdentityRequest, type Plan } from './plan.t
 import type { TargetResult } from './result.ts';
 import { sameId, type ScaleSetRef } from './resource-id.ts';
 import type { Settings } from './settings.ts';
-import { q } from './text.ts';
+import { clip, q } from './text.ts';
 
 /** Re-plans after a 412 before giving up; busy and throttled waits are bounded by the deadline instead. */
 export const MAX_REPLANS = 10;
@@ -33,7 +33,7 @@ export interface ApplyContext {
   settings: Settings;
   signal: AbortSignal;
   /** One read per user-assigned identity for the whole fleet: whether it still exists. */
-  identityChecks?: Map<string, Promise<boolean>>;
+  identityChecks?: Map<string, Promise<boolean | undefined>>;
 }
 
 /** A rule the inputs break for this scale set, found before any write. */
@@ -53,22 +53,33 @@ export function requestFor(settings: Settings, ref: ScaleSetRef, missing: string
   };
 }
 
-function identityExists(ctx: ApplyContext, id: string): Promise<boolean> {
+/**
+ * Whether a user-assigned identity exists: only a 404 proves it does not. A read that fails
+ * otherwise (no read permission there, throttling past the retries) is undefined, with a
+ * warning: not knowing is no reason to fail a step the real write might pass.
+ */
+function identityExists(ctx: ApplyContext, id: string): Promise<boolean | undefined> {
   ctx.identityChecks ??= new Map();
   const key = id.toLowerCase();
   let check = ctx.identityChecks.get(key);
   if (!check) {
-    check = abortable(ctx.scaleSets.identityExists(id, ctx.signal), ctx.signal);
-    check.catch(() => ctx.identityChecks?.delete(key));
+    check = abortable(ctx.scaleSets.identityExists(id, ctx.signal), ctx.signal).catch((error: unknown) => {
+      if (ctx.signal.aborted) {
+        ctx.identityChecks?.delete(key);
+        throw error;
+      }
+      core.warning(`Could not check whether user-assigned identity ${shortName(id)} (${id}) exists: ${clip(armFailure(error).message, 300).replace(/\.?$/, '.')} Going on as if it does.`, { title: 'Identity not checked' });
+      return undefined;
+    });
     ctx.identityChecks.set(key, check);
   }
   return check;
 }
 
-/** The user-assigned identities the scale set references that no longer exist in Azure. */
+/** The user-assigned identities the scale set references that no longer exist in Azure (reading them answers 404). */
 async function missingIdentities(ctx: ApplyContext, identity: ScaleSetIdentity): Promise<string[]> {
   const exists = await Promise.all(identity.userAssigned.map((u) => identityExists(ctx, u.id)));
-  return identity.userAssigned.filter((_, i) => !exists[i]).map((u) => u.id);
+  return identity.userAssigned.filter((_, i) => exists[i] === false).map((u) => u.id);
 }
 
 const shortName = (id: string) => id.split('/').pop() ?? id;
@@ -213,8 +224,13 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
   let p = r.plan as Plan;
   let replans = 0;
   let lost = 0;
+  /** The plan of a write whose answer was lost: it may land later, whatever comes after. */
+  let lostPlan: Plan | undefined;
   for (let attempt = 0; ; attempt++) {
-    if (!p.changed || !p.patch || ctx.settings.operation === 'show') return;
+    if (!p.changed || !p.patch || ctx.settings.operation === 'show') {
+      if (lostPlan) settleLostWrite(r, lostPlan);
+      return;
+    }
     warnIrreversible(ctx, r, p);
     if (ctx.settings.dryRun) {
       await checkForDryRun(ctx, r, p);
@@ -248,26 +264,15 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
       // No answer, or a gateway's word that the backend did not answer: the write may have landed.
       if (f.network || f.statusCode === 502 || f.statusCode === 504) {
         if (++lost > MAX_LOST_WRITES) throw error;
-        // Still 'sent' while the read runs: a cancel now must not say nothing was written.
+        // It stays 'sent' from here on: the read may come too early to see it, and a cancel
+        // during the read must not say that nothing was written.
+        lostPlan = p;
         info(`${r.ref.name}: the answer to the write was lost (${f.message}); reading the scale set to see whether it landed.`);
-        const next = await readAndPlan(ctx, r);
-        const now = r.after as ScaleSetIdentity;
-        if (!next.changed) {
-          // Landed (or another writer made the same change at the same moment): the state is as requested.
-          r.changed = !sameIdentity(r.before as ScaleSetIdentity, now);
-          r.write = r.changed ? 'completed' : 'none';
-          if (r.changed) {
-            r.applied = p;
-            r.confirmedByReading = true;
-          }
-          r.plan = next;
-          return;
-        }
-        r.write = 'none';
-        p = next;
+        p = await readAndPlan(ctx, r);
         continue;
       }
-      r.write = 'none';
+      // Azure answered this write; an earlier one whose answer was lost may still have landed.
+      if (!lostPlan) r.write = 'none';
       if (f.statusCode === 412) {
         if (++replans > MAX_REPLANS) {
           throw new ActionError(`${r.ref.name} kept changing between our read and our write (${MAX_REPLANS} times 412 PreconditionFailed); nothing was written by this step. Another process is updating it continuously: run this step again once it settles.`);
@@ -290,6 +295,19 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
   }
 }
 
+/**
+ * The state is as requested after a write whose answer was lost: it landed (or another writer
+ * made the same change at the same moment), as reading the scale set shows.
+ */
+function settleLostWrite(r: TargetResult, lostPlan: Plan): void {
+  r.changed = !sameIdentity(r.before as ScaleSetIdentity, r.after as ScaleSetIdentity);
+  r.write = r.changed ? 'completed' : 'none';
+  if (r.changed) {
+    r.applied = lostPlan;
+    r.confirmedByReading = true;
+  }
+}
+
 /** The user-assigned-ids input that resolved to `id` for this scale set, when it was a bare name. */
 function bareNameFor(settings: Settings, ref: ScaleSetRef, id: string): string | undefined {
   return settings.userAssignedIds.find((v) => !v.startsWith('/') && sameId(resolveIdentity(v, ref), id));
@@ -304,7 +322,7 @@ async function checkForDryRun(ctx: ApplyContext, r: TargetResult, p: Plan): Prom
   const kept = r.missingIdentities.find((id) => !p.remove.some((x) => sameId(x, id)));
   if (kept) throw new ActionError(`Dry run: the real run would fail. ${missingIdentityMessage(r.ref.name, kept)}`);
   for (const id of p.add) {
-    if (!(await identityExists(ctx, id))) throw new ActionError(`Dry run: the real run would fail. ${unknownIdentityMessage(r.ref, id, bareNameFor(ctx.settings, r.ref, id))}`);
+    if ((await identityExists(ctx, id)) === false) throw new ActionError(`Dry run: the real run would fail. ${unknownIdentityMessage(r.ref, id, bareNameFor(ctx.settings, r.ref, id))}`);
   }
 }
 
@@ -317,8 +335,8 @@ async function explainMissingIdentity(ctx: ApplyContext, r: TargetResult, messag
   const named = /Resource '([^']+)' was not found/i.exec(message)?.[1]?.replace(/\/{2,}/g, '/');
   const reference = named ? r.before?.userAssigned.find((u) => sameId(u.id, named)) : undefined;
   const added = named && !reference ? (r.plan?.add ?? []).find((id) => sameId(id, named)) : undefined;
-  if (added) return await identityExists(ctx, added) ? error : new ActionError(unknownIdentityMessage(r.ref, added, bareNameFor(ctx.settings, r.ref, added)));
-  if (!reference || await identityExists(ctx, reference.id)) return error;
+  if (added) return (await identityExists(ctx, added)) === false ? new ActionError(unknownIdentityMessage(r.ref, added, bareNameFor(ctx.settings, r.ref, added))) : error;
+  if (!reference || (await identityExists(ctx, reference.id)) !== false) return error;
   r.missingIdentities = [...new Set([...r.missingIdentities, reference.id])];
   return new ActionError(missingIdentityMessage(r.ref.name, reference.id));
 }
@@ -346,7 +364,8 @@ export async function grantRoles(ctx: ApplyContext, r: TargetResult): Promise<vo
   }
   const principalId = assigneePrincipal(ctx.settings, r.ref, r.after);
   for (const g of requests) {
-    const granted = await abortable(ctx.roles.grant(g.role, g.scope, principalId, ctx.signal, () => (r.inFlight = `the role assignment ${q(g.role)} at ${g.scope}`)), ctx.signal);
+    const what = `the role assignment ${q(g.role)} at ${g.scope}`;
+    const granted = await abortable(ctx.roles.grant(g.role, g.scope, principalId, ctx.signal, (inFlight) => (r.inFlight = inFlight ? what : undefined)), ctx.signal);
     r.inFlight = undefined;
     info(`${r.ref.name}: ${granted.created ? 'granted' : 'already had'} ${q(g.role)} at ${g.scope} (${granted.id}).`);
     r.roles.push(granted);

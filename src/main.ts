@@ -189,7 +189,9 @@ function unmatchedName(query: FleetQuery, name: string, found: Discovery): strin
     const shown = leftOut.slice(0, 5).map((v) => `${v.ref.subscriptionId}/${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`).join('; ');
     return `vmss-name ${q(name)} names scale set(s) that resource-group (${query.resourceGroups.map((g) => g.text).join(', ')})${query.tags.length ? ` or vmss-tags (${describeTagFilters(query.tags)})` : ''} leave out: ${clip(shown, 800)}. Take the name out of vmss-name, or change the selectors (or the scale set's tags).`;
   }
-  return `vmss-name ${q(name)} matched no scale set in resource group(s) ${query.resourceGroups.map((g) => g.text).join(', ')} of subscription(s) ${query.subscriptions.join(', ')}. Check the name; a name that may be absent belongs in a pattern (with allow-no-match: true), since an exact name must exist.`;
+  const unlisted = found.failures.map((f) => f.scope);
+  const maybe = unlisted.length ? ` ${unlisted.length} scope(s) could not be listed (${clip(unlisted.join(', '), 300)}): it may be there.` : '';
+  return `vmss-name ${q(name)} matched no scale set in resource group(s) ${query.resourceGroups.map((g) => g.text).join(', ')} of subscription(s) ${query.subscriptions.join(', ')}.${maybe} Check the name; a name that may be absent belongs in a pattern (with allow-no-match: true), since an exact name must exist.`;
 }
 
 const describeTagFilters = (tags: FleetQuery['tags']) => tags.map((t) => (t.value === undefined ? t.key : `${t.key}=${t.value}`)).join(', ');

@@ -113,6 +113,16 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
       assert.match(errorLine(run), /Cancelled by SIGTERM\. The identity change to vmss-web was completed before this\. The role assignment 'Reader' at \/subscriptions\/[^ ]+ was sent and its answer had not arrived, so it may have been applied\./);
     }));
 
+  it('SIGTERM while waiting to retry a role assignment Azure refused (PrincipalNotFound): it is not said to be sent', () =>
+    withEmulator({ edit: canGrant }, async (em) => {
+      em.controls.fault({ route: 'arm.roleAssignment.put', times: 5, action: { kind: 'status', status: 400, code: 'PrincipalNotFound', message: 'Principal 00000000 does not exist in the directory.' } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${RG}` }, { signalWhen: { signal: 'SIGTERM', when: () => em.log.of('arm.roleAssignment.put').length > 0 } });
+      assert.notEqual(run.code, 0);
+      assert.match(run.stdout, /is not visible to Azure RBAC yet/);
+      assert.match(errorLine(run), /Cancelled by SIGTERM\. The identity change to vmss-web was completed before this\./);
+      assert.doesNotMatch(errorLine(run), /role assignment/);
+    }));
+
   it('SIGTERM while looking for an existing role assignment: no role assignment is said to be sent', () =>
     withEmulator({ edit: canGrant }, async (em) => {
       // Once the identity change is done, the step looks for the assignment by its name before

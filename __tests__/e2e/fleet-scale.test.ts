@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Seed } from '../../emulator/state.ts';
-import { identitySummary, SUB, uai, withEmulator } from '../support/emulator.ts';
+import { identitySummary, SUB, TENANT, uai, withEmulator } from '../support/emulator.ts';
+
+const OTHER_SUB = '5c0ffee0-9999-4333-8444-000000000009';
+const FAR = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-other/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-far`;
 import { runAction, type ActionRun } from '../support/run-action.ts';
 
 const api = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api' };
@@ -69,6 +72,23 @@ describe('identities that no longer exist', { concurrency: 4 }, () => {
       assert.match(fixed.stdout, /dry run, nothing written\. The PATCH would be: .*id-app.*null/);
       assert.equal(em.log.writes().length, 0);
       assert.deepEqual(em.log.of('arm.uai.get').map((e) => e.status).sort(), [200, 200, 200, 404, 404], 'each referenced or added identity read once per run');
+    }));
+
+  it('an identity that cannot be read (another subscription, no access) is not taken for deleted: a warning, and the step goes on', () =>
+    withEmulator({
+      edit: (seed) => {
+        seed.subscriptions?.push({ id: OTHER_SUB, tenantId: TENANT, resourceGroups: [{ name: 'rg-other', location: 'westeurope' }] });
+        seed.userAssignedIdentities?.push({ subscriptionId: OTHER_SUB, resourceGroup: 'rg-other', name: 'id-far' });
+        seed.scaleSets?.find((v) => v.name === 'vmss-api')?.userAssignedIdentities?.push(FAR);
+      },
+    }, async (em) => {
+      for (const inputs of [{ 'identity-type': 'SystemAssigned', 'dry-run': 'true' }, { operation: 'show' }] as Record<string, string>[]) {
+        const run = await runAction(em, { ...api, ...inputs });
+        assert.equal(run.code, 0, run.stdout);
+        assert.match(run.stdout, /::warning title=Identity not checked::Could not check whether user-assigned identity id-far \(.*\) exists: .*Going on as if it does\./);
+        assert.deepEqual(results(run)[0]?.missingIdentities ?? [], []);
+      }
+      assert.equal(em.log.writes().length, 0);
     }));
 
   it('show reports it', () =>

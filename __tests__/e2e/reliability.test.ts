@@ -122,6 +122,24 @@ describe('reliability', { concurrency: 6 }, () => {
       assert.deepEqual(identitySummary(em, 'vmss-web').userAssigned, ['id-app'], 'it had landed');
     }));
 
+  it('a write whose answer was lost lands after the confirming read: the retry is refused (412), and the next read shows it done', () =>
+    withEmulator({}, async (em) => {
+      const set = em.state.findScaleSet(SUB, 'rg-prod', 'vmss-web');
+      assert.ok(set);
+      // A gateway answers 504 while the backend applies the write 300 ms later; the retry is held until then.
+      em.controls.fault({ route: 'arm.vmss.patch', times: 1, action: { kind: 'status', status: 504 } });
+      em.controls.fault({ route: 'arm.vmss.patch', times: 1, action: { kind: 'after', run: () => setTimeout(() => { set.identity.system = em.state.newSystemPrincipal(SUB); set.etag++; }, 300) } });
+      em.controls.fault({ route: 'arm.vmss.patch', skip: 1, times: 1, action: { kind: 'latency', ms: 800 } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(em.log.of('arm.vmss.patch').map((e) => e.status), [504, 412]);
+      const [r] = JSON.parse(run.outputs['results'] ?? '[]') as { write: string; changed: boolean }[];
+      assert.deepEqual({ write: r?.write, changed: r?.changed }, { write: 'completed', changed: true });
+      assert.equal(run.outputs['changed'], 'true');
+      assert.equal(run.outputs['principal-id'], set.identity.system?.principalId);
+      assert.match(run.summary, /reading the scale set showed the requested change in place/);
+    }));
+
   it('a write whose answer was lost is confirmed by reading, not applied twice', () =>
     withEmulator({}, async (em) => {
       em.controls.fault({ route: 'arm.vmss.patch', times: 1, action: { kind: 'loseResponse' } });

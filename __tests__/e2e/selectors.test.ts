@@ -165,6 +165,16 @@ describe('selectors', { concurrency: 4 }, () => {
       assert.equal(em.log.writes().length, 0);
     }));
 
+  it('a named resource group found only in a subscription that cannot be listed is not called missing', () =>
+    fleet(async (em) => {
+      const run = await runAction(em, { 'vmss-name': 'web-*', 'resource-group': 'rg-x\nrg-pro*', 'subscription-id': `${SUB}\n${SUB3}`, 'identity-type': 'SystemAssigned', 'dry-run': 'true' });
+      assert.equal(run.code, 1);
+      const failed = results(run).filter((r) => r.error);
+      assert.deepEqual(failed.map((r) => r.scaleSet), [`/subscriptions/${SUB3}`]);
+      assert.match(failed[0]?.error ?? '', /AuthorizationFailed/);
+      assert.doesNotMatch(run.stdout, /does not exist/);
+    }));
+
   it('a tag line holding two tags (a comma) is pointed out when nothing matches', () =>
     fleet(async (em) => {
       const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-tags': 'role=web, env=prod', 'identity-type': 'SystemAssigned' });

@@ -75,11 +75,15 @@ export async function discover(query: FleetQuery, scaleSets: ScaleSets, signal: 
   const missing = (f: ScopeFailure) => armFailure(f.error).code === 'ResourceGroupNotFound';
   const groupOf = (scope: string) => (scope.split('/')[4] ?? '').toLowerCase();
   const listed = new Set(listings.filter((l) => l.resourceGroup && !found.failures.some((f) => f.scope.toLowerCase() === `/subscriptions/${l.subscriptionId}/resourcegroups/${l.resourceGroup}`.toLowerCase())).map((l) => (l.resourceGroup ?? '').toLowerCase()));
+  // Nor is it proof when another subscription could not be listed there: it may hold the group.
+  const unknownIn = (subscriptionId: string, group: string) => found.failures.some((f) => f.subscriptionId === subscriptionId && !missing(f) && (f.scope.split('/').length === 3 || groupOf(f.scope) === group));
   const reported = new Set<string>();
   found.failures = found.failures.filter((f) => {
     if (!missing(f)) return true;
-    if (listed.has(groupOf(f.scope)) || reported.has(groupOf(f.scope))) return false;
-    reported.add(groupOf(f.scope));
+    const group = groupOf(f.scope);
+    if (listed.has(group) || reported.has(group)) return false;
+    if (query.subscriptions.some((sub) => sub !== f.subscriptionId && unknownIn(sub, group))) return false;
+    reported.add(group);
     return true;
   });
   found.unmatchedNames = (query.names ?? []).filter((n) => !n.glob && !found.matched.some((v) => matchesName([n], v.ref.name))).map((n) => n.text);

@@ -92,8 +92,11 @@ export class RoleAssignments {
   }
 
   /** Grants the role, waiting out Entra's replication delay for a brand-new principal (PrincipalNotFound). */
-  /** `onSent` is called when the PUT's body is handed to the HTTP client: from then on it may land. */
-  async grant(role: string, scope: string, principalId: string, signal: AbortSignal, onSent?: () => void): Promise<GrantedRole> {
+  /**
+   * `sent(true)` when a PUT's body is handed to the HTTP client (from then on it may land),
+   * `sent(false)` when Azure answered it.
+   */
+  async grant(role: string, scope: string, principalId: string, signal: AbortSignal, sent: (inFlight: boolean) => void = () => undefined): Promise<GrantedRole> {
     const roleDefinitionId = await this.resolve(role, scope, signal);
     const id = `${scope}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(scope, roleDefinitionId, principalId)}`;
     const what = `grant ${q(role)} at ${q(scope)} to ${principalId}`;
@@ -107,13 +110,14 @@ export class RoleAssignments {
           // principalType skips the directory lookup that fails for principals Entra has not replicated yet.
           body: { properties: { roleDefinitionId, principalId, principalType: 'ServicePrincipal' } },
           abortSignal: signal,
-          onUploadProgress: onSent,
+          onUploadProgress: () => sent(true),
         }));
       } catch (error) {
         // The answer was lost: the deterministic name tells whether the PUT landed.
         if (!signal.aborted && armFailure(error).network && await this.exists(id, what, signal)) return { role, scope, principalId, id, created: true };
         throw error;
       }
+      sent(false);
       const status = Number(res.status);
       if (status === 200 || status === 201) return { role, scope, principalId, id, created: true };
       const failure = failureFromResponse(res);
