@@ -187,13 +187,14 @@ function unmatchedName(query: FleetQuery, name: string, found: Discovery): strin
   const leftOut = found.leftOut.filter((v) => v.ref.name.toLowerCase() === name.toLowerCase());
   if (leftOut.length) {
     const shown = leftOut.slice(0, 5).map((v) => `${v.ref.subscriptionId}/${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`).join('; ');
-    return `vmss-name ${q(name)} names scale set(s) that resource-group (${query.resourceGroups.map((g) => g.text).join(', ')})${query.tags.length ? ` or vmss-tags (${describeTagFilters(query.tags)})` : ''} leave out: ${clip(shown, 800)}. Take the name out of vmss-name, or change the selectors (or the scale set's tags).`;
+    return `vmss-name ${q(name)} names scale set(s) that resource-group (${describeGroups(query)})${query.tags.length ? ` or vmss-tags (${describeTagFilters(query.tags)})` : ''} leave out: ${clip(shown, 800)}. Take the name out of vmss-name, or change the selectors (or the scale set's tags).`;
   }
   const unlisted = found.failures.map((f) => f.scope);
   const maybe = unlisted.length ? ` ${unlisted.length} scope(s) could not be listed (${clip(unlisted.join(', '), 300)}): it may be there.` : '';
-  return `vmss-name ${q(name)} matched no scale set in resource group(s) ${query.resourceGroups.map((g) => g.text).join(', ')} of subscription(s) ${query.subscriptions.join(', ')}.${maybe} Check the name; a name that may be absent belongs in a pattern (with allow-no-match: true), since an exact name must exist.`;
+  return `vmss-name ${q(name)} matched no scale set in resource group(s) ${describeGroups(query)} of subscription(s) ${query.subscriptions.join(', ')}.${maybe} Check the name; a name that may be absent belongs in a pattern (with allow-no-match: true), since an exact name must exist.`;
 }
 
+const describeGroups = (query: FleetQuery) => query.resourceGroups.map((g) => g.text).join(', ');
 const describeTagFilters = (tags: FleetQuery['tags']) => tags.map((t) => (t.value === undefined ? t.key : `${t.key}=${t.value}`)).join(', ');
 
 /** Tag lines a person plausibly meant as several tags, or as key: value. */
@@ -210,7 +211,7 @@ function noMatch(query: FleetQuery, found: Discovery, allowNoMatch: boolean): st
   const asked = [
     query.names ? `vmss-name ${query.names.map((n) => n.text).join(', ')}` : 'every scale set',
     query.tags.length ? `vmss-tags ${describeTagFilters(query.tags)}` : '',
-    `resource-group ${query.resourceGroups.map((g) => g.text).join(', ')}`,
+    `resource-group ${describeGroups(query)}`,
     `subscription ${query.subscriptions.join(', ')}`,
   ].filter(Boolean).join('; ');
   const shown = found.others.map((v) => `${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`).join('; ');

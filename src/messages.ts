@@ -86,23 +86,19 @@ export function describeSignInError(error: unknown, settings: SignIn, facts: Sig
   return undefined;
 }
 
-const ROLE_FOR_ACTION: [RegExp, string][] = [
-  [/userAssignedIdentities\/(\*\/)?assign\/action/i, "'Managed Identity Operator' on the user-assigned identity (or its resource group)"],
-  [/virtualMachineScaleSets\/read/i, "'Reader' (or 'Virtual Machine Contributor') on the scale set or its resource group"],
-  [/virtualMachineScaleSets\//i, "'Virtual Machine Contributor' on the scale set or its resource group"],
-  [/roleAssignments\/write/i, "'Role Based Access Control Administrator' (or 'User Access Administrator') on the scope"],
-  [/roleDefinitions\/read/i, "'Reader' on the scope"],
+/** Per action: the role that grants it, and where it is usually granted. */
+const ROLE_FOR_ACTION: [RegExp, string, string][] = [
+  [/userAssignedIdentities\/(\*\/)?assign\/action/i, "'Managed Identity Operator'", 'on the user-assigned identity (or its resource group)'],
+  [/virtualMachineScaleSets\/read/i, "'Reader' (or 'Virtual Machine Contributor')", 'on the scale set or its resource group'],
+  [/virtualMachineScaleSets\//i, "'Virtual Machine Contributor'", 'on the scale set or its resource group'],
+  [/roleAssignments\/write/i, "'Role Based Access Control Administrator' (or 'User Access Administrator')", 'on the scope'],
+  [/roleDefinitions\/read/i, "'Reader'", 'on the scope'],
 ];
 
-function roleFor(action: string): string {
-  return ROLE_FOR_ACTION.find(([re]) => re.test(action))?.[1] ?? 'a role that grants it';
-}
-
-/** For a listing: the role, on the scope that was listed (a whole subscription, or one resource group). */
-function roleForListing(action: string, scope: string): string {
-  const role = /^(.*?) on the scale set or its resource group$/.exec(roleFor(action))?.[1];
-  if (!role) return roleFor(action);
-  return scope.includes('/resourceGroups/') ? `${role} on resource group ${scope.split('/')[4] ?? ''}` : `${role} on subscription ${scope.split('/')[2] ?? ''}`;
+/** The role to grant for `action`, `on` a given scope or where it is usually granted. */
+function roleFor(action: string, on?: string): string {
+  const entry = ROLE_FOR_ACTION.find(([re]) => re.test(action));
+  return entry ? `${entry[1]} ${on ?? entry[2]}` : 'a role that grants it';
 }
 
 export function describeArmFailure(f: ArmFailure, ref: ScaleSetRef, signedInAs: string): string {
@@ -146,7 +142,7 @@ export function describeArmFailure(f: ArmFailure, ref: ScaleSetRef, signedInAs: 
 export function describeScopeFailure(f: ArmFailure, scope: string, signedInAs: string, subscriptions = 1): string {
   if (f.code === 'AuthorizationFailed') {
     const action = /perform action '([^']+)'/.exec(f.message)?.[1] ?? 'Microsoft.Compute/virtualMachineScaleSets/read';
-    return `Could not list the scale sets of ${scope}: ${signedInAs} may not perform '${action}' there (AuthorizationFailed). Grant it ${roleForListing(action, scope)}, or leave this ${scope.includes('/resourceGroups/') ? 'resource group out of resource-group' : 'subscription out of subscription-id'}. Its scale sets were not changed.`;
+    return `Could not list the scale sets of ${scope}: ${signedInAs} may not perform '${action}' there (AuthorizationFailed). Grant it ${roleFor(action, scope.includes('/resourceGroups/') ? `on resource group ${scope.split('/')[4] ?? ''}` : `on subscription ${scope.split('/')[2] ?? ''}`)}, or leave this ${scope.includes('/resourceGroups/') ? 'resource group out of resource-group' : 'subscription out of subscription-id'}. Its scale sets were not changed.`;
   }
   if (f.code === 'ResourceGroupNotFound') return `Resource group ${scope.split('/')[4] ?? ''} does not exist in subscription ${scope.split('/')[2] ?? ''}${subscriptions > 1 ? ' nor in the other subscriptions listed' : ''} (ResourceGroupNotFound). Check resource-group.`;
   if (f.code === 'SubscriptionNotFound') return `Subscription ${scope.split('/')[2] ?? ''} was not found or the signed-in identity has no access to it (SubscriptionNotFound). Check subscription-id.`;
@@ -211,13 +207,13 @@ export function describeRoleFailure(f: ArmFailure, what: string): ActionError {
   return new ActionError(`Could not ${what} (${f.code ?? `HTTP ${f.statusCode ?? '?'}`}): ${f.message}${details ? ` Details: ${details}` : ''}`);
 }
 
-/** An identity write refused because the scale set still references an identity deleted in Azure. */
 /** An identity user-assigned-ids asks for that Azure does not have; `bare` is the input when it was a bare name. */
 export function unknownIdentityMessage(ref: ScaleSetRef, id: string, bare?: string): string {
   const where = bare ? ` ${q(bare)} is a bare name, so it was looked up in scale set ${q(ref.name)}'s own resource group (${ref.resourceGroup}); give the identity's full resource id if it lives elsewhere.` : '';
   return `User-assigned identity ${id.split('/').pop() ?? id} (${id}) does not exist: reading it answers 404, and Azure refuses to assign it (FailedIdentityOperation).${where} Check user-assigned-ids, or create the identity first (az identity create).`;
 }
 
+/** An identity write refused because the scale set still references an identity deleted in Azure. */
 export function missingIdentityMessage(scaleSet: string, id: string): string {
   return `Scale set ${q(scaleSet)} still references user-assigned identity ${id.split('/').pop() ?? id} (${id}), which no longer exists: reading it answers 404. Azure refuses every identity change on the scale set while that reference stays (FailedIdentityOperation). Drop it in the same step with remove-missing-identities: true, or run operation: remove with user-assigned-ids: ${id}.`;
 }

@@ -91,10 +91,10 @@ export class RoleAssignments {
     return match;
   }
 
-  /** Grants the role, waiting out Entra's replication delay for a brand-new principal (PrincipalNotFound). */
   /**
-   * `sent(true)` when a PUT's body is handed to the HTTP client (from then on it may land),
-   * `sent(false)` when Azure answered it.
+   * Grants the role, waiting out Entra's replication delay for a brand-new principal
+   * (PrincipalNotFound). `sent(true)` when a PUT's body is handed to the HTTP client (from then
+   * on it may land), `sent(false)` when Azure answered it.
    */
   async grant(role: string, scope: string, principalId: string, signal: AbortSignal, sent: (inFlight: boolean) => void = () => undefined): Promise<GrantedRole> {
     const roleDefinitionId = await this.resolve(role, scope, signal);
