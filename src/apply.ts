@@ -2,8 +2,7 @@
 // every rule that needed the read, with no write anywhere. apply: write with If-Match, wait
 // for Azure, then extensions and roles. A 412 means someone else changed the scale set between
 // our read and our write: read again, plan again, check again.
-import * as core from '@actions/core';
-import { info } from './log.ts';
+import { info, warning } from './writer.ts';
 import { abortable, sleep } from './abort.ts';
 import { armFailure } from './azure/arm-errors.ts';
 import type { RoleAssignments } from './azure/roles.ts';
@@ -68,7 +67,7 @@ function identityExists(ctx: ApplyContext, id: string): Promise<boolean | undefi
         ctx.identityChecks?.delete(key);
         throw error;
       }
-      core.warning(`Could not check whether user-assigned identity ${shortName(id)} (${id}) exists: ${clip(armFailure(error).message, 300).replace(/\.?$/, '.')} Going on as if it does.`, { title: 'Identity not checked' });
+      warning(`Could not check whether user-assigned identity ${shortName(id)} (${id}) exists: ${clip(armFailure(error).message, 300).replace(/\.?$/, '.')} Going on as if it does.`, 'Identity not checked');
       return undefined;
     });
     ctx.identityChecks.set(key, check);
@@ -158,7 +157,7 @@ async function readAndPlan(ctx: ApplyContext, r: TargetResult): Promise<Plan> {
     // Once per identity and scale set, though a 412 or a lost answer reads it again.
     for (const id of r.missingIdentities.filter((m) => !known.some((k) => sameId(k, m)))) {
       const fix = ctx.settings.removeMissingIdentities && ctx.settings.operation !== 'show' ? ' This step removes the reference (remove-missing-identities).' : ' Every identity change on it fails until the reference is removed: run with remove-missing-identities: true.';
-      core.warning(`${r.ref.name} references user-assigned identity ${shortName(id)} (${id}), which no longer exists: reading it answers 404.${fix}`, { title: 'Identity that no longer exists' });
+      warning(`${r.ref.name} references user-assigned identity ${shortName(id)} (${id}), which no longer exists: reading it answers 404.${fix}`, 'Identity that no longer exists');
     }
   }
   return planWith(ctx, r, state);
@@ -215,7 +214,7 @@ function warnIrreversible(ctx: ApplyContext, r: TargetResult, p: Plan): void {
   if (ctx.settings.operation !== 'set') return;
   r.warnings = irreversible(r, p);
   for (const line of r.warnings) {
-    core.warning(`${r.ref.name} (operation 'set'): ${line}. Use operation 'assign' to keep it.`, { title: 'Removal that cannot be undone' });
+    warning(`${r.ref.name} (operation 'set'): ${line}. Use operation 'assign' to keep it.`, 'Removal that cannot be undone');
   }
 }
 

@@ -14,10 +14,10 @@ try {
   settings = readSettings(readInput, process.env);
 } catch (error) {
   const message = error instanceof InputError || error instanceof Error ? error.message : String(error);
-  const [core, report, result] = await Promise.all([import('@actions/core'), import('./report.ts'), import('./result.ts')]);
+  const [writer, report, result] = await Promise.all([import('./writer.ts'), import('./report.ts'), import('./result.ts')]);
   const results = targetsIfValid(readInput, process.env).map((ref) => ({ ...result.newResult(ref), error: message }));
   report.writeOutputs(results, '');
-  core.setFailed(message);
+  writer.fail(message);
 }
 if (settings) {
   const stop = runSignal(settings.timeoutSeconds);

@@ -1,7 +1,5 @@
 // One run of the action, top to bottom: cloud → sign-in → check every scale set (read, plan,
 // no writes) → change them → outputs and summary. Outputs are written on every path.
-import * as core from '@actions/core';
-import { info } from './log.ts';
 import { abortable, isStopped } from './abort.ts';
 import { applyChange, CheckFailed, grantRoles, prepare, removeLegacyExtensions, type ApplyContext } from './apply.ts';
 import { readCloudMetadata } from './azure/cloud-metadata.ts';
@@ -17,10 +15,12 @@ import { Tenants } from './azure/tenants.ts';
 import { describeScopeFailure, describeSignInError, describeTargetFailure, NO_ID_TOKEN } from './messages.ts';
 import { describeTags } from './selectors.ts';
 import type { Prefetch } from './oidc-prefetch.ts';
-import { failStep, writeOutputs, writeSummary } from './report.ts';
+import { failStep, writeOutputs } from './report.ts';
+import { writeSummary } from './summary.ts';
 import { newResult, type TargetResult } from './result.ts';
 import type { FleetQuery, Settings } from './settings.ts';
 import { clip, q } from './text.ts';
+import { debug, endGroup, error as annotateError, group, info, notice, secret, startGroup, warning } from './writer.ts';
 
 async function connect(settings: Settings, signal: AbortSignal): Promise<Cloud> {
   const request = settings.cloud;
@@ -63,7 +63,7 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
   const { signal } = stop;
   const results = settings.targets.map(newResult);
   let session: Session | undefined;
-  const cloud = await core.group('Sign in', async () => {
+  const cloud = await group('Sign in', async () => {
     try {
       if (settings.signIn.kind === 'oidc' && (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'])) throw new ActionError(NO_ID_TOKEN);
       const c = await connect(settings, signal);
@@ -72,7 +72,7 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
       const signedIn = session.credential.getToken(c.scope, { abortSignal: signal, enableCae: true });
       void loadScaleSets().catch(() => undefined); // awaited, and any failure reported, in configure()
       const token = await abortable(signedIn, signal);
-      if (token) core.setSecret(token.token);
+      if (token) secret(token.token);
       info(`Signed in as ${session.describe}.`);
       return c;
     } catch (error) {
@@ -98,7 +98,7 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
 
 /** The scale sets a query matches, as results; scopes that could not be listed fail on their own. */
 async function findFleet(query: FleetQuery, allowNoMatch: boolean, scaleSets: ScaleSets, session: Session, signal: AbortSignal): Promise<TargetResult[] | string> {
-  return core.group('Finding scale sets', async () => {
+  return group('Finding scale sets', async () => {
     const found = await abortable(discover(query, scaleSets, signal), signal);
     info(`${found.matched.length} of ${found.seen} scale sets match${found.failures.length ? `; ${found.failures.length} scope(s) could not be listed` : ''}.`);
     for (const v of found.matched) info(`  ${v.ref.subscriptionId}/${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`);
@@ -114,13 +114,13 @@ async function findFleet(query: FleetQuery, allowNoMatch: boolean, scaleSets: Sc
 
 async function configure(settings: Settings, results: TargetResult[], cloud: Cloud, session: Session, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<void> {
   const { pollIntervalMs, ScaleSets } = await loadScaleSets();
-  const pacer = new Pacer((what) => core.debug(`ARM request budget: ${what}`));
+  const pacer = new Pacer((what) => debug(`ARM request budget: ${what}`));
   const home = settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '';
   const endpoint = { ...cloud, pacer, ...(home ? { tenants: new Tenants(session.credential, home, cloud.scope) } : {}) };
   if (settings.query) {
     const fleet = await findFleet(settings.query, settings.allowNoMatch, new ScaleSets(session.credential, endpoint), session, signal);
     if (typeof fleet === 'string') {
-      if (settings.allowNoMatch) core.notice(`${fleet} allow-no-match is set: nothing to do.`);
+      if (settings.allowNoMatch) notice(`${fleet} allow-no-match is set: nothing to do.`);
       else results.push(fleetEntry(settings.query.subscriptions[0] ?? '', '', fleet));
       return;
     }
@@ -141,11 +141,11 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   const fleet = results.length > 1 || settings.query !== undefined;
   const fail = (r: TargetResult, error: unknown) => {
     r.error = describeTargetFailure(signal.aborted ? signal.reason : error, r, settings.signIn, session.facts, env, session.describe);
-    if (fleet) core.error(r.error, { title: `Scale set ${r.ref.name}` });
+    if (fleet) annotateError(r.error, `Scale set ${r.ref.name}`);
   };
   // Log groups cannot nest or interleave: one for a lone scale set, one for a fleet (lines carry the name).
   if (pending.length === 0) return;
-  core.startGroup(fleet ? `${pending.length} scale sets, ${parallel} at a time` : `Scale set ${pending[0]?.ref.name ?? ''}`);
+  startGroup(fleet ? `${pending.length} scale sets, ${parallel} at a time` : `Scale set ${pending[0]?.ref.name ?? ''}`);
   try {
     await forEachLimited(pending, settings.maxParallel, async (r) => {
       try {
@@ -171,13 +171,13 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
       }
     });
   } finally {
-    core.endGroup();
+    endGroup();
   }
   if (pacer.waitedMs) info(`Requests waited ${(pacer.waitedMs / 1000).toFixed(1)} s in all (added over parallel requests) to stay within ARM's request budgets.`);
   // Asked to remove them: a failure to do so is reported on its own, not as advice to ask.
   for (const r of settings.removeLegacyExtension ? [] : results) {
     for (const name of r.legacyExtensions) {
-      core.warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, { title: 'Retired managed identity extension' });
+      warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, 'Retired managed identity extension');
     }
   }
 }
@@ -224,7 +224,7 @@ async function finish(results: TargetResult[], settings: Settings, signal: Abort
   try {
     await writeSummary(results, settings);
   } catch (error) {
-    core.warning(`Could not write the job summary: ${clip((error as Error).message)}`);
+    warning(`Could not write the job summary: ${clip((error as Error).message)}`);
   }
   failStep(results);
   // Requests the deadline or a cancel cut short may still hold sockets open: do not wait for them.

@@ -2,7 +2,7 @@
 // Azure SDK's REST client (its pipeline: bearer token, retries for reads, user agent).
 // No Azure SDK package wraps role assignments for modern ESM, hence these few calls by hand.
 import { createHash } from 'node:crypto';
-import { info } from '../log.ts';
+import { info } from '../writer.ts';
 import { getClient, type Client, type PathUncheckedResponse } from '@azure-rest/core-client';
 import type { TokenCredential } from '@azure/identity';
 import { sleep } from '../abort.ts';

@@ -9,6 +9,7 @@ import { NO_ID_TOKEN, oidcFailed } from '../messages.ts';
 import type { Prefetch } from '../oidc-prefetch.ts';
 import type { SignIn } from '../settings.ts';
 import { clip } from '../text.ts';
+import { info, secret } from '../writer.ts';
 
 /** What we learnt from the last GitHub token, for messages about federated credentials. */
 export interface TokenFacts {
@@ -64,14 +65,14 @@ function claimsOf(jwt: string): TokenFacts {
 
 export function signIn(settings: SignIn, cloud: Cloud, env: NodeJS.ProcessEnv, signal: AbortSignal, prefetch?: Prefetch): Session {
   if (settings.kind === 'azure-cli') {
-    core.info('No client-id/tenant-id given: using the Azure CLI session of an earlier azure/login step.');
-    return { credential: new AzureCliCredential(), describe: 'Azure CLI session', facts: {} };
+    info('No client-id/tenant-id given: using the Azure CLI session of an earlier azure/login step.');
+    return { credential: maskingTokens(new AzureCliCredential()), describe: 'Azure CLI session', facts: {} };
   }
   if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) throw new ActionError(NO_ID_TOKEN);
   // The cloud is resolved now: a custom cloud's login endpoint may have come from its metadata.
   const audience = oidcAudienceFor(cloud.authorityHost, settings.audienceGiven ? settings.audience : undefined);
   if (cloud.customAuthority) {
-    core.info(`The GitHub OIDC token (audience ${clip(audience)}) goes to ${new URL(cloud.authorityHost).host}, the login endpoint of this custom cloud.`);
+    info(`The GitHub OIDC token (audience ${clip(audience)}) goes to ${new URL(cloud.authorityHost).host}, the login endpoint of this custom cloud.`);
   }
   let prefetched = prefetch?.audience === audience ? prefetch.token : undefined;
   const facts: TokenFacts = {};
@@ -80,8 +81,8 @@ export function signIn(settings: SignIn, cloud: Cloud, env: NodeJS.ProcessEnv, s
     let token = prefetched ? await abortable(prefetched, signal) : undefined;
     prefetched = undefined;
     try {
-      if (token) core.setSecret(token);
-      else token = await abortable(core.getIDToken(audience), signal);
+      token ??= await abortable(core.getIDToken(audience), signal);
+      secret(token);
     } catch (error) {
       if (signal.aborted) throw error;
       throw new ActionError(oidcFailed(error, env));
@@ -89,7 +90,7 @@ export function signIn(settings: SignIn, cloud: Cloud, env: NodeJS.ProcessEnv, s
     Object.assign(facts, claimsOf(token));
     if (!logged) {
       logged = true;
-      core.info(`GitHub OIDC token: issuer ${facts.issuer ?? '?'}, subject ${facts.subject ?? '?'}, audience ${facts.audience ?? '?'}${facts.jobWorkflowRef ? `, job_workflow_ref ${facts.jobWorkflowRef}` : ''}`);
+      info(`GitHub OIDC token: issuer ${facts.issuer ?? '?'}, subject ${facts.subject ?? '?'}, audience ${facts.audience ?? '?'}${facts.jobWorkflowRef ? `, job_workflow_ref ${facts.jobWorkflowRef}` : ''}`);
     }
     return token;
   };
@@ -115,5 +116,20 @@ export function signIn(settings: SignIn, cloud: Cloud, env: NodeJS.ProcessEnv, s
     // Subscriptions of a fleet may live in other tenants (azure/tenants.ts asks for those by name).
     additionallyAllowedTenants: ['*'],
   });
-  return { credential, describe: `app ${settings.clientId} in tenant ${settings.tenantId} (GitHub OIDC)`, facts, audience };
+  return { credential: maskingTokens(credential), describe: `app ${settings.clientId} in tenant ${settings.tenantId} (GitHub OIDC)`, facts, audience };
+}
+
+/**
+ * Every access token the credential hands out (the first, each refresh, other tenants') is a
+ * secret from the moment it exists: masked by the runner and redacted by the writer, even
+ * though most of them only ever travel inside the SDK's pipeline.
+ */
+function maskingTokens(credential: TokenCredential): TokenCredential {
+  return {
+    getToken: async (scopes, options) => {
+      const token = await credential.getToken(scopes, options);
+      if (token) secret(token.token);
+      return token;
+    },
+  };
 }

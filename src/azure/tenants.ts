@@ -2,8 +2,7 @@
 // with 401 InvalidAuthenticationTokenTenant naming the right one; the action then signs in to
 // that tenant (once per tenant: MSAL caches its token) and sends that subscription's requests
 // with it from then on.
-import * as core from '@actions/core';
-import { info } from '../log.ts';
+import { info, secret } from '../writer.ts';
 import type { TokenCredential } from '@azure/identity';
 import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
 
@@ -29,7 +28,7 @@ export class Tenants {
   private async authorize(request: PipelineRequest, tenantId: string): Promise<void> {
     const token = await this.credential.getToken(this.scope, { tenantId, ...(request.abortSignal ? { abortSignal: request.abortSignal as AbortSignal } : {}) });
     if (!token) throw new Error(`no token for tenant ${tenantId}`);
-    core.setSecret(token.token);
+    secret(token.token);
     request.headers.set('authorization', `Bearer ${token.token}`);
   }
 

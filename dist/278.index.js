@@ -1,1 +1,0 @@
-export const id=278;export const ids=[278];export const modules={7278:(t,o,s)=>{s.d(o,{k:()=>e});class e{constructor(){throw new Error("undici is not bundled with this action (stubs/README.md): HttpClient#getAgentDispatcher is not supported here.")}}}};
