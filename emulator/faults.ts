@@ -6,6 +6,12 @@ export type FaultAction =
   | { kind: 'drop' }
   /** The request is carried out, then the connection drops before the answer: a lost response. */
   | { kind: 'loseResponse' }
+  /**
+   * A hostile or broken Azure: the answer the emulator would give, changed before it leaves.
+   * `body` gets the parsed JSON body (or the raw text) and returns the body to send; `headers`
+   * are added to (and override) the answer's own.
+   */
+  | { kind: 'rewrite'; body?: (body: unknown) => unknown; headers?: Record<string, string> }
   /** Runs after the matching request was answered: a concurrent writer, a portal user. */
   | { kind: 'after'; run: () => void };
 

@@ -28,6 +28,8 @@ export interface Exchange {
   status?: number;
   /** Rate-limit headers every answer to this request carries (set by ARM's front door). */
   limitHeaders?: Headers;
+  /** Changes the answer before it leaves (a `rewrite` fault rule). */
+  rewrite?: { body?: (body: unknown) => unknown; headers?: Headers };
   /** The budget that refused this request with a 429, for the log. */
   throttled?: string;
 }
@@ -70,7 +72,20 @@ function tracingHeaders(x: Exchange): Headers {
   };
 }
 
-export async function send(x: Exchange, status: number, body: unknown, headers: Headers = {}): Promise<void> {
+function rewritten(x: Exchange, body: unknown): unknown {
+  const edit = x.rewrite?.body;
+  if (!edit) return body;
+  if (typeof body !== 'string') return edit(body === undefined ? undefined : JSON.parse(JSON.stringify(body)));
+  try {
+    return edit(JSON.parse(body));
+  } catch {
+    return edit(body);
+  }
+}
+
+export async function send(x: Exchange, status: number, original: unknown, own: Headers = {}): Promise<void> {
+  const body = rewritten(x, original);
+  const headers = { ...own, ...(x.rewrite?.headers ?? {}) };
   const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
   const all: Headers = {
     'cache-control': 'no-cache',

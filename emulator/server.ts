@@ -187,6 +187,7 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
           else await sleep(f.action.ms);
         }
         if (fired.some((f) => f.action.kind === 'loseResponse')) x.loseResponse = true;
+        for (const f of fired) if (f.action.kind === 'rewrite') x.rewrite = f.action;
         if (fired.some((f) => f.action.kind === 'drop')) {
           dropped = true;
           req.socket.destroy();
