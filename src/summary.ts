@@ -62,11 +62,11 @@ function notes(r: TargetResult, settings: Settings): Html[] {
   return out;
 }
 
-/** One target's section. */
-function section(r: TargetResult, settings: Settings): Html {
+/** One target's section, a line of markup per block. */
+function section(r: TargetResult, settings: Settings): Html[] {
   const title = r.ref.name ? `${r.ref.name}${settings.query ? ` (${r.ref.resourceGroup}, ${r.ref.subscriptionId})` : ''}` : r.id || 'Fleet';
-  if (!r.ref.name) return html`<h3>${title}</h3>\n<p><strong>Failed:</strong> ${r.error ?? ''}</p>`;
-  return html`<h3>${title}</h3>\n${identityTable(r, settings)}\n${notes(r, settings).map((n) => html`${n}\n`)}`;
+  if (!r.ref.name) return [html`<h3>${title}</h3>`, html`<p><strong>Failed:</strong> ${r.error ?? ''}</p>`];
+  return [html`<h3>${title}</h3>`, identityTable(r, settings), ...notes(r, settings)];
 }
 
 export async function writeSummary(results: TargetResult[], settings: Settings): Promise<void> {

@@ -150,8 +150,9 @@ export class Summary {
   private bytes = 0;
   private left = 0;
 
-  /** Adds a block; false when it no longer fits (then only its count is kept). */
-  add(block: Html): boolean {
+  /** Adds a block (lines of markup, kept together); false when it no longer fits (then only its count is kept). */
+  add(lines: Html | Html[]): boolean {
+    const block = Array.isArray(lines) ? new Html(lines.map((l) => l.text).join('\n')) : lines;
     const size = Buffer.byteLength(block.text) + 1;
     if (this.left > 0 || this.bytes + size > SUMMARY_LIMIT - 4096) {
       this.left++;
