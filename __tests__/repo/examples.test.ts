@@ -15,6 +15,17 @@ const lint = async (text: string, file: string) => (await createLinter())(text, 
 // use it on purpose (ids are configuration, not secrets). Every other finding still fails.
 const KNOWN_OLD_LINTER_GAP = /undefined variable "vars"/;
 
+const yamlBlocks = (markdown: string) => [...markdown.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+/** Expressions whose value comes from outside the workflow: pasted into a script, they run as code. */
+const UNTRUSTED = /\$\{\{[^}]*\b(outputs|matrix|needs|github\.event|inputs|steps)\b/;
+
+/** Every `run:` script in a parsed workflow (or snippet) that pastes an untrusted expression. */
+function pastedIntoScripts(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(pastedIntoScripts);
+  if (!node || typeof node !== 'object') return [];
+  return Object.entries(node).flatMap(([k, v]) => (k === 'run' && typeof v === 'string' ? (UNTRUSTED.test(v) ? [v.trim()] : []) : pastedIntoScripts(v)));
+}
+
 describe('examples and workflows', () => {
   it('there are examples for every README scenario', () => {
     assert.deepEqual(examples, ['after-azure-login.yml', 'drift-check.yml', 'enable-and-grant.yml', 'fleet-by-tag.yml', 'fleet.yml', 'grant-roles.yml', 'user-assigned.yml']);
@@ -34,6 +45,13 @@ describe('examples and workflows', () => {
       assert.ok(readme.includes(`\`\`\`yaml\n${text}\n\`\`\``), `README.md must contain examples/${file} in a yaml block`);
     });
   }
+
+  it('no script has an output, matrix value or event field pasted into it (they go through env:)', () => {
+    const texts = [...examples.map((f) => readFileSync(new URL(`examples/${f}`, root), 'utf8')), ...workflows.map((f) => readFileSync(new URL(`.github/workflows/${f}`, root), 'utf8')), ...yamlBlocks(readme)];
+    assert.ok(texts.length > examples.length);
+    assert.deepEqual(texts.flatMap((t) => pastedIntoScripts(parse(t))), []);
+    assert.deepEqual(pastedIntoScripts(parse('- run: echo "${{ steps.x.outputs.principal-id }}"')), ['echo "${{ steps.x.outputs.principal-id }}"'], 'the check finds one');
+  });
 
   for (const file of workflows) {
     it(`.github/workflows/${file} lints clean and sets least-privilege permissions`, async () => {
