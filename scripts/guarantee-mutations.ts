@@ -1,0 +1,115 @@
+// One mutation per guarantee: where the promise lives in the source, the smallest break of it,
+// and the tests that claim to hold it. `find` must occur exactly once in `file`, so a
+// mutation that no longer applies fails loudly instead of passing quietly.
+export interface Mutation {
+  /** The promise, as README/SECURITY.md state it. */
+  guarantee: string;
+  name: string;
+  what: string;
+  file: string;
+  find: string;
+  replace: string;
+  /** Test files, relative to the repo. */
+  tests: string[];
+  /** Only the tests whose name matches (a regular expression). */
+  testName?: string;
+}
+
+export const MUTATIONS: Mutation[] = [
+  {
+    guarantee: 'A concurrent change is never overwritten',
+    name: 'no-if-match',
+    what: 'the PATCH is sent without If-Match',
+    file: 'src/azure/scale-sets.ts',
+    find: "headers: etag ? { 'if-match': etag } : {},",
+    replace: 'headers: {},',
+    tests: ['__tests__/e2e/reliability.test.ts', '__tests__/e2e/edges.test.ts'],
+    testName: 'concurrent',
+  },
+  {
+    guarantee: 'A deadline or cancel is honoured within 2 s, also during sign-in',
+    name: 'sign-in-ignores-abort',
+    what: 'the sign-in is awaited without the abort signal',
+    file: 'src/main.ts',
+    find: 'const token = await abortable(signedIn, signal);',
+    replace: 'const token = await signedIn;',
+    tests: ['__tests__/e2e/edges.test.ts'],
+    testName: 'hangs',
+  },
+  {
+    guarantee: 'No text from outside can form a workflow command',
+    name: 'raw-log-lines',
+    what: 'log lines are printed without breaking up :: and ##[',
+    file: 'src/writer.ts',
+    find: "core.info(neutralise(message));",
+    replace: 'core.info(message);',
+    tests: ['__tests__/e2e/injection.test.ts'],
+  },
+  {
+    guarantee: 'No text from outside can form summary markup',
+    name: 'raw-summary-text',
+    what: 'outside text goes into the summary unescaped',
+    file: 'src/writer.ts',
+    find: "const text = v instanceof Html ? v.text : Array.isArray(v) ? v.map((h) => h.text).join('') : escapeHtml(String(v));",
+    replace: "const text = v instanceof Html ? v.text : Array.isArray(v) ? v.map((h) => h.text).join('') : String(v);",
+    tests: ['__tests__/e2e/injection.test.ts'],
+  },
+  {
+    guarantee: 'The summary stays under 1 MiB, whatever the fleet',
+    name: 'unbounded-summary',
+    what: 'every section is written, however large',
+    file: 'src/writer.ts',
+    find: 'if (this.left > 0 || this.bytes + size > SUMMARY_LIMIT - 4096) {',
+    replace: 'if (this.left > 0 && this.bytes + size > SUMMARY_LIMIT - 4096) {',
+    tests: ['__tests__/scale/summary-size.test.ts'],
+  },
+  {
+    guarantee: 'Tokens never reach the log, outputs or summary',
+    name: 'no-redaction',
+    what: 'the writer stops replacing secrets by ***',
+    file: 'src/writer.ts',
+    find: "for (const s of secrets) if (out.includes(s)) out = out.split(s).join('***');",
+    replace: 'void secrets;',
+    tests: ['__tests__/e2e/secrets.test.ts', '__tests__/e2e/proxy.test.ts'],
+  },
+  {
+    guarantee: 'A token goes only to its cloud: no nextLink is followed off the ARM host',
+    name: 'follow-off-host-next-link',
+    what: 'a list answer\'s nextLink is followed wherever it points',
+    file: 'src/azure/scale-sets.ts',
+    find: "this.onOwnHost(url, 'a list answer\\'s next page');",
+    replace: '',
+    tests: ['__tests__/e2e/edges.test.ts'],
+    testName: 'nextLink',
+  },
+  {
+    guarantee: 'Every scale set is checked before any is written',
+    name: 'write-before-check',
+    what: 'targets are written even when another one failed the check phase',
+    file: 'src/main.ts',
+    find: 'if (invalid.length) {',
+    replace: 'if (invalid.length < 0) {',
+    tests: ['__tests__/e2e/fleet.test.ts'],
+    testName: 'checked before any is written',
+  },
+  {
+    guarantee: 'Outputs are written on every path, failures included',
+    name: 'no-outputs-on-failure',
+    what: 'outputs are skipped when a target failed',
+    file: 'src/main.ts',
+    find: "writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '');",
+    replace: "if (!results.some((r) => r.error)) writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '');",
+    tests: ['__tests__/e2e/edges.test.ts'],
+    testName: 'outputs written|results carry',
+  },
+  {
+    guarantee: '`changed` says what was written, not what was planned',
+    name: 'changed-from-plan',
+    what: '`changed` is reported from the plan',
+    file: 'src/report.ts',
+    find: 'r.changed || r.removedExtensions.length > 0',
+    replace: '(r.plan?.changed ?? false) || r.removedExtensions.length > 0',
+    tests: ['__tests__/e2e/edges.test.ts', '__tests__/e2e/operations.test.ts'],
+    testName: 'changed|writes once|dry-run',
+  },
+];
