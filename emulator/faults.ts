@@ -12,6 +12,11 @@ export type FaultAction =
    * are added to (and override) the answer's own.
    */
   | { kind: 'rewrite'; body?: (body: unknown) => unknown; headers?: Record<string, string> }
+  /**
+   * Holds the request until `until()` holds (checked every 10 ms, at most `maxMs`, default
+   * 30 s), then answers it: orders concurrent requests without sleeps of a guessed length.
+   */
+  | { kind: 'hold'; until: () => boolean; maxMs?: number }
   /** Runs after the matching request was answered: a concurrent writer, a portal user. */
   | { kind: 'after'; run: () => void };
 
@@ -20,6 +25,8 @@ export interface FaultRule {
   method?: string;
   /** How many matching requests it hits; Infinity for all. Default 1. */
   times?: number;
+  /** Only requests whose body matches. */
+  body?: RegExp;
   /** Matching requests to let through before it starts. Default 0. */
   skip?: number;
   action: FaultAction;
@@ -54,11 +61,12 @@ export class Faults {
   }
 
   /** The actions that fire for this request, consuming the rules. */
-  take(route: string, method: string): FaultRule[] {
+  take(route: string, method: string, body = ''): FaultRule[] {
     const fired: FaultRule[] = [];
     for (const rule of this.rules) {
       if (rule.remaining <= 0 || !routeMatches(rule.route, route)) continue;
       if (rule.method && rule.method.toUpperCase() !== method) continue;
+      if (rule.body && !rule.body.test(body)) continue;
       if (rule.toSkip > 0) {
         rule.toSkip--;
         continue;

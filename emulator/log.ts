@@ -24,6 +24,16 @@ export interface LoggedRequest {
   aborted?: true;
 }
 
+/** A request as it arrived, before anything was answered: hung requests count too. */
+export interface Arrival {
+  seq: number;
+  at: number;
+  route: string;
+  method: string;
+  path: string;
+  host: string;
+}
+
 /** Refused CONNECT requests of the proxy mode. */
 export interface RefusedConnect {
   at: number;
@@ -60,7 +70,19 @@ export function redactBody(text: string, contentType: string | undefined): unkno
 export class RequestLog {
   readonly entries: LoggedRequest[] = [];
   readonly refusedConnects: RefusedConnect[] = [];
+  /** Every request as it arrived; `entries` has those that were answered (or aborted). */
+  readonly arrivals: Arrival[] = [];
   private seq = 0;
+  private arrivalSeq = 0;
+
+  arrive(arrival: Omit<Arrival, 'seq'>): void {
+    this.arrivals.push({ seq: ++this.arrivalSeq, ...arrival });
+  }
+
+  /** Requests to a route (or route prefix) that arrived, answered or not. */
+  arrived(prefix: string): Arrival[] {
+    return this.arrivals.filter((a) => a.route === prefix || a.route.startsWith(`${prefix}.`));
+  }
 
   add(entry: Omit<LoggedRequest, 'seq'>): void {
     this.entries.push({ seq: ++this.seq, ...entry });
@@ -69,6 +91,7 @@ export class RequestLog {
   clear(): void {
     this.entries.length = 0;
     this.refusedConnects.length = 0;
+    this.arrivals.length = 0;
   }
 
   /** Requests to a service or route prefix, e.g. `arm`, `arm.vmss.patch`. */

@@ -178,14 +178,16 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
       let dropped = false;
       let aborted = false;
       try {
+        if (kind?.service !== 'emulator') log.arrive({ at: startedAt, route: x.route, method, path: url.pathname, host: site.kind === 'proxied' ? site.host : `127.0.0.1:${port}` });
         x.body = await readBody(req);
-        fired = faults.take(x.route, method);
+        fired = faults.take(x.route, method, x.body);
         if (controls.latencyMs > 0) await sleep(controls.latencyMs);
         for (const f of fired) {
           if (f.action.kind !== 'latency') continue;
           if (f.action.phase === 'after') x.delayAfterMs += f.action.ms;
           else await sleep(f.action.ms);
         }
+        for (const f of fired) if (f.action.kind === 'hold') await holdUntil(f.action.until, f.action.maxMs ?? 30_000);
         if (fired.some((f) => f.action.kind === 'loseResponse')) x.loseResponse = true;
         for (const f of fired) if (f.action.kind === 'rewrite') x.rewrite = f.action;
         if (fired.some((f) => f.action.kind === 'drop')) {
@@ -274,6 +276,11 @@ function graphDenied(x: Exchange): Promise<void> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+async function holdUntil(until: () => boolean, maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (!until() && Date.now() < deadline) await sleep(10);
 }
 
 async function faultAnswer(x: Exchange, service: Service | undefined, a: Extract<FaultRule['action'], { kind: 'status' }>): Promise<void> {

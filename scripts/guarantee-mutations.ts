@@ -22,9 +22,8 @@ export const MUTATIONS: Mutation[] = [
     what: 'the PATCH is sent without If-Match',
     file: 'src/azure/scale-sets.ts',
     find: "headers: etag ? { 'if-match': etag } : {},",
-    replace: 'headers: {},',
-    tests: ['__tests__/e2e/reliability.test.ts', '__tests__/e2e/edges.test.ts'],
-    testName: 'concurrent',
+    replace: 'headers: etag ? {} : {},',
+    tests: ['__tests__/e2e/concurrency.test.ts'],
   },
   {
     guarantee: 'A deadline or cancel is honoured within 2 s, also during sign-in',

@@ -55,7 +55,8 @@ async function attempt(m: Mutation): Promise<Outcome> {
     dir = mutatedCopy(m);
     const ncc = join(ROOT, 'node_modules/.bin/ncc');
     const build = await run(ncc, ['build', 'src/index.ts', '-o', 'dist', '--target', 'es2022', '--quiet'], dir, PER_MUTATION_MS);
-    if (build.code !== 0) return { mutation: m, killed: true, by: ['the build'], ms: Date.now() - started, note: build.out.slice(-300) };
+    // A mutation that does not build proves nothing: it must be fixed, not counted.
+    if (build.code !== 0) return { mutation: m, killed: false, by: [], ms: Date.now() - started, note: `the mutated source does not build: ${build.out.slice(-300)}` };
     const args = ['--test', '--test-concurrency=2', ...(m.testName ? ['--test-name-pattern', m.testName] : []), ...m.tests];
     const tests = await run(process.execPath, args, dir, PER_MUTATION_MS - (Date.now() - started));
     const failed = [...tests.out.matchAll(/^\s*✖ (.+?) \(\d/gm)].map((x) => x[1] ?? '').filter((name) => !/^failing tests:?$/.test(name));
