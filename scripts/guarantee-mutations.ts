@@ -108,7 +108,7 @@ export const MUTATIONS: Mutation[] = [
     file: 'src/report.ts',
     find: 'r.changed || r.removedExtensions.length > 0',
     replace: '(r.plan?.changed ?? false) || r.removedExtensions.length > 0',
-    tests: ['__tests__/e2e/edges.test.ts', '__tests__/e2e/operations.test.ts'],
-    testName: 'changed|writes once|dry-run',
+    tests: ['__tests__/e2e/edges.test.ts', '__tests__/e2e/operations.test.ts', '__tests__/e2e/errors.test.ts'],
+    testName: 'changed|writes once|dry-run|403 on the scale set',
   },
 ];

@@ -43,9 +43,12 @@ describe('deadlines and cancels reach into sign-in', { concurrency: 4 }, () => {
         assert.equal(run.code, 1);
         assert.ok(run.durationMs < 12_500, `took ${run.durationMs} ms (deadline 10 s after start-up)`);
         assert.match(errorLine(run), /Timed out after 10 s \(timeout-seconds\)\. The step stopped while signing in; nothing was written to Azure\./);
-        assert.ok(Array.isArray(results(run)));
-        // GitHub's token is asked once: a slow answer is not stale on arrival, and no second request is started meanwhile.
-        assert.ok(em.log.of('github.token').length <= 1, `${em.log.of('github.token').length} GitHub token requests`);
+        assert.deepEqual(results(run).map((r) => [r.scaleSet.split('/').pop(), r.changed, r.write]), [['vmss-web', false, 'none']]);
+        assert.match(results(run)[0]?.error ?? '', /^Timed out after 10 s/);
+        // GitHub's token is asked once: a slow answer is not stale on arrival, and no second
+        // request is started meanwhile. Counted as they arrive: a hung request never answers.
+        assert.equal(em.log.arrived('github.token').length, 1, `${em.log.arrived('github.token').length} GitHub token requests`);
+        assert.equal(em.log.writes().length, 0);
       }));
   }
 });
@@ -111,6 +114,12 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${RG}` }, { signalWhen: { signal: 'SIGTERM', when: () => em.state.roleAssignments.length > before } });
       assert.notEqual(run.code, 0);
       assert.match(errorLine(run), /Cancelled by SIGTERM\. The identity change to vmss-web was completed before this\. The role assignment 'Reader' at \/subscriptions\/[^ ]+ was sent and its answer had not arrived, so it may have been applied\./);
+      // What Azure holds: the identity, and the assignment the unanswered PUT did create.
+      const principal = scaleSet(em, 'vmss-web').identity.system?.principalId;
+      assert.ok(principal);
+      assert.equal(em.state.roleAssignments.filter((a) => a.principalId === principal && a.scope === RG).length, 1);
+      assert.equal(results(run)[0]?.changed, true);
+      assert.equal(run.outputs['changed'], 'true');
     }));
 
   it('SIGTERM while waiting to retry a role assignment Azure refused (PrincipalNotFound): it is not said to be sent', () =>
@@ -121,6 +130,9 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
       assert.match(run.stdout, /is not visible to Azure RBAC yet/);
       assert.match(errorLine(run), /Cancelled by SIGTERM\. The identity change to vmss-web was completed before this\./);
       assert.doesNotMatch(errorLine(run), /role assignment/);
+      const principal = scaleSet(em, 'vmss-web').identity.system?.principalId;
+      assert.ok(principal, 'the identity change stands');
+      assert.deepEqual(em.state.roleAssignments.filter((a) => a.principalId === principal), [], 'no role assignment was created');
     }));
 
   it('SIGTERM while looking for an existing role assignment: no role assignment is said to be sent', () =>
@@ -144,6 +156,10 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
       assert.match(run.summary, /<li>Enabled the system-assigned identity<\/li>/);
       assert.match(run.summary, /<strong>Failed:<\/strong>/);
       assert.equal(run.outputs['changed'], 'true');
+      const principal = scaleSet(em, 'vmss-web').identity.system?.principalId;
+      assert.ok(principal);
+      assert.equal(run.outputs['principal-id'], principal);
+      assert.deepEqual(em.state.roleAssignments.filter((a) => a.principalId === principal), []);
     }));
 });
 
@@ -254,7 +270,15 @@ describe('tokens only where they belong', { concurrency: 4 }, () => {
 
   it('a capture server as authority-host never receives a GitHub token Microsoft would accept', () =>
     withEmulator({}, async (em) => {
-      const capture = await startScripted(em, () => json(404, { error: 'not_found' }));
+      // A login host that plays along: its discovery document names its own token endpoint, so
+      // the sign-in does post an assertion to it (and the test sees which audience that carries).
+      const capture = await startScripted(em, (req, origin) => {
+        const tenant = req.path.split('/')[1] ?? 'common';
+        if (req.path.includes('/.well-known/openid-configuration')) {
+          return json(200, { issuer: `${origin}/${tenant}/v2.0`, authorization_endpoint: `${origin}/${tenant}/oauth2/v2.0/authorize`, token_endpoint: `${origin}/${tenant}/oauth2/v2.0/token`, jwks_uri: `${origin}/${tenant}/discovery/v2.0/keys`, response_types_supported: ['code'], subject_types_supported: ['pairwise'], id_token_signing_alg_values_supported: ['RS256'] });
+        }
+        return json(400, { error: 'invalid_client', error_description: 'AADSTS700016: capture server refuses every assertion.', error_codes: [700016] });
+      });
       try {
         // With Microsoft's exchange audience: refused before any request.
         const refused = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'authority-host': capture.origin, audience: 'api://AzureADTokenExchange' }, { withoutEndpoint: true, env: { NODE_EXTRA_CA_CERTS: capture.caBundle } });
@@ -265,9 +289,11 @@ describe('tokens only where they belong', { concurrency: 4 }, () => {
         const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'authority-host': capture.origin }, { withoutEndpoint: true, env: { NODE_EXTRA_CA_CERTS: capture.caBundle } });
         assert.equal(run.code, 1);
         assert.match(run.stdout, new RegExp(`The GitHub OIDC token \\(audience ${capture.origin.replace(/[.:/]/g, '\\$&')}\\) goes to 127\\.0\\.0\\.1:\\d+`));
-        for (const token of tokensIn(capture.requests)) assert.doesNotMatch(JSON.stringify(claimsOf(token)['aud']), MICROSOFT_AUDIENCES);
-        for (const token of em.log.of('github.token')) assert.equal(token.status, 200);
-        assert.match(errorLine(run), /could not find the sign-in endpoints|Sign-in/);
+        const assertions = tokensIn(capture.requests);
+        assert.ok(assertions.length >= 1, `the capture server received ${assertions.length} assertions: ${capture.requests.map((r) => r.path).join(', ')}`);
+        for (const token of assertions) assert.equal(claimsOf(token)['aud'], capture.origin, 'a token meant for that host alone');
+        for (const token of assertions) assert.doesNotMatch(JSON.stringify(claimsOf(token)['aud']), MICROSOFT_AUDIENCES);
+        assert.match(errorLine(run), /AADSTS700016/);
         assert.equal(em.log.writes().length, 0);
       } finally {
         await capture.stop();

@@ -57,6 +57,9 @@ describe('error paths end to end', { concurrency: 4 }, () => {
       assert.equal(failure(run),
         `Permission denied: app ${READER_CLIENT_ID} in tenant ${TENANT} (GitHub OIDC) may not perform 'Microsoft.Compute/virtualMachineScaleSets/write' on '${vmssId('vmss-web')}' (AuthorizationFailed). Grant it 'Virtual Machine Contributor' on the scale set or its resource group; new role assignments can take a few minutes to apply.`);
       assert.equal(em.state.findScaleSet(SUB, 'rg-prod', 'vmss-web')?.identity.system, undefined);
+      // The plan was a change; the refused write changed nothing, and `changed` says what happened.
+      assert.equal(run.outputs['changed'], 'false');
+      assert.equal((JSON.parse(run.outputs['results'] ?? '[]') as { changed: boolean; write: string }[])[0]?.changed, false);
     }));
 
   it('403 on a user-assigned identity names Managed Identity Operator', () =>
@@ -120,7 +123,10 @@ describe(`${INVALID.length} invalid inputs through dist/: each its own error, ze
       const runs = new Map<string, ActionRun>();
       const queue = [...INVALID];
       await Promise.all(Array.from({ length: 6 }, async () => {
-        for (let c = queue.shift(); c; c = queue.shift()) runs.set(c.name, await runAction(em, { ...BASE, ...c.inputs }, { withoutEndpoint: true }));
+        // Every host goes through the emulator's proxy mode (management.azure.com,
+        // login.microsoftonline.com, any other): a request to any service would be seen.
+        const env = { HTTPS_PROXY: em.urls.proxy, NODE_EXTRA_CA_CERTS: em.caPath, NO_PROXY: '127.0.0.1' };
+        for (let c = queue.shift(); c; c = queue.shift()) runs.set(c.name, await runAction(em, { ...BASE, ...c.inputs }, { withoutEndpoint: true, env }));
       }));
       const messages = new Set<string>();
       for (const c of INVALID) {
@@ -129,7 +135,8 @@ describe(`${INVALID.length} invalid inputs through dist/: each its own error, ze
         messages.add(message);
       }
       assert.equal(messages.size, INVALID.length, 'every case has its own message');
-      assert.deepEqual(em.log.entries, [], 'no request reached GitHub, Entra or ARM');
+      assert.deepEqual(em.log.arrivals, [], 'no request reached GitHub, Entra or ARM, answered or not');
+      assert.deepEqual(em.log.refusedConnects, [], 'no other host was tried');
       for (const c of INVALID) {
         const run = runs.get(c.name) as ActionRun;
         const results = JSON.parse(run.outputs['results'] ?? 'null') as unknown;

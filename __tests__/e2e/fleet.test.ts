@@ -130,6 +130,7 @@ describe('role assignments', { concurrency: 4 }, () => {
       const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${STORAGE}` });
       assert.equal(run.code, 1);
       assert.match(run.stdout, /::error::Permission denied: could not grant 'Reader' at '.*stprodweb' to [0-9a-f-]{36} \(AuthorizationFailed\): the signed-in identity may not write role assignments on '.*stprodweb'\. Grant it 'Role Based Access Control Administrator'/);
+      assert.deepEqual(em.state.roleAssignments.filter((a) => a.scope === STORAGE), [], 'no role assignment was created');
     }));
 
   it('grants the roles to a named user-assigned identity', () =>

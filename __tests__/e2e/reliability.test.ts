@@ -162,6 +162,11 @@ describe('reliability', { concurrency: 6 }, () => {
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
       assert.equal(run.code, 1);
       assert.match(run.stdout, /::error::Azure reported the identity update of vmss-web as Failed \(InternalExecutionError\): An internal execution error occurred\. Please retry later\..*az vmss show --subscription [0-9a-f-]{36} -g rg-prod -n vmss-web --query identity/);
+      // Azure holds what it held before, and the outputs say so.
+      assert.equal(scaleSet(em, 'vmss-web').identity.system, undefined);
+      assert.equal(em.log.of('arm.vmss.patch').length, 1, 'one write, not retried');
+      assert.equal(run.outputs['principal-id'], '');
+      assert.equal(run.outputs['identity-type'], 'None');
     }));
 
   it('an operation that never finishes ends at timeout-seconds, saying it may still complete', () =>
@@ -171,6 +176,11 @@ describe('reliability', { concurrency: 6 }, () => {
       assert.equal(run.code, 1);
       assert.ok(run.durationMs < 13_000, `took ${run.durationMs} ms`);
       assert.match(run.stdout, /::error::Timed out after 10 s \(timeout-seconds\)\. Azure had accepted the identity change to vmss-web and may still be completing it \(operation https:\/\/127\.0\.0\.1:\d+\/subscriptions\/.*\/operations\/[0-9a-f-]{36}\)\. Check with: az vmss show/);
+      assert.equal(em.log.of('arm.vmss.patch').length, 1, 'one write, not retried');
+      const r = (JSON.parse(run.outputs['results'] ?? '[]') as { write: string; changed: boolean; operationUrl?: string }[])[0];
+      assert.equal(r?.write, 'accepted');
+      assert.equal(r?.changed, true);
+      assert.match(r?.operationUrl ?? '', /\/operations\/[0-9a-f-]{36}/);
     }));
 
   it('SIGTERM while waiting: stops polling, reports what it knows and exits non-zero within 2 s', () =>
@@ -181,9 +191,9 @@ describe('reliability', { concurrency: 6 }, () => {
       assert.notEqual(run.code, 0);
       assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
       assert.match(run.stdout, /Cancelled by SIGTERM\. Azure had accepted the identity change to vmss-web and may still be completing it \(operation .*\/operations\/[0-9a-f-]{36}\)/);
-      const pollsAtExit = em.log.of('arm.operation').length;
-      await new Promise((r) => setTimeout(r, 1500));
-      assert.equal(em.log.of('arm.operation').length, pollsAtExit, 'no polling after exit');
+      // Polls are a second apart: one that arrives well after the signal was sent after it.
+      const late = em.log.arrived('arm.operation').filter((a) => a.at > (run.signalledAt ?? 0) + 100);
+      assert.deepEqual(late, [], 'no status poll was sent after the signal');
     }));
 
   it('SIGTERM in a fleet larger than max-parallel: scale sets never started report that nothing was written to them', () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { withEmulator } from '../support/emulator.ts';
-import { findLeaks, runAction } from '../support/run-action.ts';
+import { findLeaks, findLeaksInFiles, runAction } from '../support/run-action.ts';
 
 describe('secrets', () => {
   it('the leak check finds a token anywhere it could appear', () => {
@@ -14,6 +14,7 @@ describe('secrets', () => {
     assert.deepEqual(findLeaks({ ...clean, stdout: `token ${token}` }, [token]), ['log']);
     assert.deepEqual(findLeaks({ ...clean, summary: token.split('.')[2] ?? '' }, [token]), ['summary']);
     assert.deepEqual(findLeaks({ ...clean, outputs: { x: token } }, [token]), ['outputs']);
+    assert.deepEqual(findLeaksInFiles({ 'home/.cache/msal.json': `{"secret":"${token.split('.')[2] ?? ''}"}`, output: 'changed=true' }, [token]), ['file home/.cache/msal.json']);
   });
 
   it('with step debug logging on, through a change and a failure, nothing leaks', () =>

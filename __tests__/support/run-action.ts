@@ -2,15 +2,15 @@
 // their hyphens kept, GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, the OIDC request variables
 // and NODE_EXTRA_CA_CERTS, in a separate Node process.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Emulator } from '../../emulator/server.ts';
 
 export const ACTION = new URL('../../dist/index.js', import.meta.url).pathname;
 
 /** action.yml's defaults, which the runner applies before the action starts. */
-const DEFAULTS: Record<string, string> = {
+export const DEFAULTS: Record<string, string> = {
   environment: 'AzureCloud',
   operation: 'assign',
   'dry-run': 'false',
@@ -30,6 +30,8 @@ export interface ActionRun {
   durationMs: number;
   /** With signalWhen: ms from the signal to the process's exit. */
   exitAfterSignalMs?: number;
+  /** With signalWhen: when the signal was sent (Date.now(), the emulator's clock too). */
+  signalledAt?: number;
 }
 
 /** Parses the runner's file-command format: NAME=VALUE or NAME<<DELIM … DELIM. */
@@ -105,12 +107,30 @@ export async function runAction(emulator: Emulator, inputs: Record<string, strin
     outputs: parseOutputs(readFileSync(outputFile, 'utf8')),
     summary: readFileSync(summaryFile, 'utf8'),
     durationMs: Date.now() - started,
-    ...(signalledAt !== undefined ? { exitAfterSignalMs: Date.now() - signalledAt } : {}),
+    ...(signalledAt !== undefined ? { exitAfterSignalMs: Date.now() - signalledAt, signalledAt } : {}),
   };
+  const files = filesUnder(dir);
   rmSync(dir, { recursive: true, force: true });
-  const leaks = findLeaks(result, emulator.issuedTokens());
+  const leaks = [...findLeaks(result, emulator.issuedTokens()), ...findLeaksInFiles(files, emulator.issuedTokens())];
   if (leaks.length) throw new Error(`the action leaked ${leaks.length} token(s) into: ${leaks.join(', ')}`);
   return result;
+}
+
+/** Every file the run left in its temp directory (HOME, RUNNER_TEMP, outputs, summary), by path. */
+function filesUnder(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    out[relative(dir, path)] = readFileSync(path, 'latin1');
+  }
+  return out;
+}
+
+/** Files that hold any part of an issued token: a cache, a log or a state file the action left. */
+export function findLeaksInFiles(files: Record<string, string>, tokens: string[]): string[] {
+  const parts = tokens.flatMap((t) => t.split('.').filter((p) => p.length > 20));
+  return Object.entries(files).filter(([, text]) => parts.some((p) => text.includes(p))).map(([path]) => `file ${path}`);
 }
 
 /**
