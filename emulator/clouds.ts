@@ -12,6 +12,12 @@ export interface CloudProfile {
   /** Host names reachable through the proxy mode. */
   armHost?: string;
   loginHost?: string;
+  /**
+   * Other names of the same Entra ID: MSAL's built-in cloud metadata sends China's sign-in to
+   * login.partner.microsoftonline.cn (its preferred network) though the authority is
+   * login.chinacloudapi.cn.
+   */
+  loginAliases?: string[];
   resourceManager: string;
   loginEndpoint: string;
   /** ARM's allowed token audiences, the preferred one first. */
@@ -53,6 +59,7 @@ export const BUILT_IN_CLOUDS: CloudProfile[] = [
     name: 'AzureChinaCloud',
     armHost: 'management.chinacloudapi.cn',
     loginHost: 'login.chinacloudapi.cn',
+    loginAliases: ['login.partner.microsoftonline.cn'],
     resourceManager: 'https://management.chinacloudapi.cn/',
     loginEndpoint: 'https://login.chinacloudapi.cn',
     audiences: withAndWithoutSlash(['https://management.core.chinacloudapi.cn/', 'https://management.chinacloudapi.cn/']),
@@ -92,6 +99,7 @@ export function emulatedHosts(): Map<string, { service: HostService; cloud?: Clo
   for (const cloud of BUILT_IN_CLOUDS) {
     if (cloud.armHost) hosts.set(cloud.armHost, { service: 'arm', cloud });
     if (cloud.loginHost) hosts.set(cloud.loginHost, { service: 'entra', cloud });
+    for (const alias of cloud.loginAliases ?? []) hosts.set(alias, { service: 'entra', cloud });
   }
   hosts.set(GITHUB_OIDC_HOST, { service: 'github' });
   hosts.set(GRAPH_HOST, { service: 'graph' });

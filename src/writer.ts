@@ -114,12 +114,13 @@ export function stderrLine(message: string): void {
   process.stderr.write(`${neutralise(message)}\n`);
 }
 
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '\n': '<br>', '\r': '', '`': '&#96;', '|': '&#124;', '[': '&#91;', ']': '&#93;', '!': '&#33;', '*': '&#42;', _: '&#95;', '#': '&#35;', '\\': '&#92;' };
+// Quotes stay: the summary never puts outside text in an attribute.
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\n': '<br>', '\r': '', '`': '&#96;', '|': '&#124;', '[': '&#91;', ']': '&#93;', '!': '&#33;', '*': '&#42;', _: '&#95;', '#': '&#35;', '\\': '&#92;' };
 
 /** Outside text as HTML text: no tag, entity, line break or markdown of its own survives. */
 export function escapeHtml(value: string): string {
   // eslint-disable-next-line no-control-regex -- other control characters are dropped
-  return redact(value).replace(/[&<>"'\n\r`|[\]!*_#\\]/g, (c) => ENTITIES[c] ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '');
+  return redact(value).replace(/[&<>\n\r`|[\]!*_#\\]/g, (c) => ENTITIES[c] ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '');
 }
 
 /** Trusted markup, from the `html` template only. */

@@ -87,7 +87,8 @@ describe('ARM validation errors through @azure/arm-compute', { concurrency: 4 },
   it('409 Conflict while another write is in flight', () =>
     withEmulator({ updateDurationMs: 2000 }, async (em) => {
       const first = compute(em).virtualMachineScaleSets.update('rg-prod', 'vmss-web', patch({ type: 'SystemAssigned' }), { updateIntervalInMs: 50 });
-      await new Promise((r) => setTimeout(r, 300));
+      // The second write goes once the first has been accepted and is still running.
+      for (let i = 0; i < 500 && !em.log.of('arm.vmss.patch').some((e) => e.status === 200); i++) await new Promise((r) => setTimeout(r, 10));
       await rejects(updateAndWait(em, 'vmss-web', { type: 'None' }), 409, 'Conflict', /conflict with a concurrent request/);
       await first;
     }));

@@ -57,7 +57,7 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
   it('4 concurrent assigns of the same identity: exactly one changed=true', () =>
     withEmulator({ updateDurationMs: 200 }, async (em) => {
       // All four read before any writes: three of them meet 412, read again and find nothing to do.
-      em.controls.fault({ route: 'arm.vmss.get', times: 4, action: { kind: 'latency', ms: 1500, phase: 'after' } });
+      em.controls.fault({ route: 'arm.vmss.get', times: 4, action: { kind: 'hold', until: () => em.log.arrived('arm.vmss.get').length >= 4 } });
       const runs = await Promise.all(Array.from({ length: 4 }, () => runAction(em, { ...web, 'user-assigned-ids': 'id-app', 'timeout-seconds': '120' })));
       runs.forEach((run) => assert.equal(run.code, 0, run.stdout));
       assert.deepEqual(runs.map((r) => r.outputs['changed']).sort(), ['false', 'false', 'false', 'true']);

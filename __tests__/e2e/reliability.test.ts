@@ -15,8 +15,8 @@ describe('reliability', { concurrency: 6 }, () => {
       updateDurationMs: 200,
       edit: (seed) => names.forEach((name) => seed.userAssignedIdentities?.push({ subscriptionId: SUB, resourceGroup: 'rg-prod', name })),
     }, async (em) => {
-      // Stretch the gap between each job's read and its write.
-      em.controls.fault({ route: 'arm.vmss.get', times: Infinity, action: { kind: 'latency', ms: 150, phase: 'after' } });
+      // Every job reads before any writes: all 8 plans start from the same state.
+      em.controls.fault({ route: 'arm.vmss.get', times: K, action: { kind: 'hold', until: () => em.log.arrived('arm.vmss.get').length >= K } });
       const runs = await Promise.all(names.map((name) => runAction(em, { ...web, operation: 'assign', 'user-assigned-ids': name, 'timeout-seconds': '120' })));
       runs.forEach((run, i) => {
         assert.equal(run.code, 0, run.stdout);
