@@ -31,7 +31,7 @@ export interface ListScope {
   resourceGroup?: string | undefined;
 }
 
-const SHOWN_MAX = 120;
+const SHOWN_MAX = 300;
 // Letters, digits and punctuation that mean nothing to a shell, HTML or a workflow command.
 const PLAIN = /^[A-Za-z0-9 ._/,=+@-]$/;
 
