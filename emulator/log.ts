@@ -12,6 +12,8 @@ export interface LoggedRequest {
   host: string;
   via: 'direct' | 'proxy';
   apiVersion?: string;
+  /** The OData `$filter` of the query, decoded: what a list was asked to hold. */
+  filter?: string;
   status: number;
   durationMs: number;
   caller?: string;

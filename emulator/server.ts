@@ -212,6 +212,7 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
         host: site.kind === 'proxied' ? site.host : `127.0.0.1:${port}`,
         via: site.kind === 'proxied' ? 'proxy' : 'direct',
         ...(url.searchParams.get('api-version') ? { apiVersion: url.searchParams.get('api-version') as string } : {}),
+        ...(url.searchParams.has('$filter') ? { filter: url.searchParams.get('$filter') as string } : {}),
         status: dropped || aborted ? 0 : (x.status ?? 0),
         durationMs: Date.now() - startedAt,
         ...(x.caller ? { caller: x.caller } : {}),

@@ -4,6 +4,7 @@
 // our read and our write: read again, plan again, check again.
 import { info, warning } from './writer.ts';
 import { abortable, sleep } from './abort.ts';
+import { InvalidAnswer } from './azure/answers.ts';
 import { armFailure } from './azure/arm-errors.ts';
 import type { RoleAssignments } from './azure/roles.ts';
 import type { ScaleSets, ScaleSetState } from './azure/scale-sets.ts';
@@ -192,7 +193,8 @@ export async function prepare(ctx: ApplyContext, r: TargetResult): Promise<void>
     try {
       await abortable(ctx.roles.resolve(role.role, role.scope, ctx.signal), ctx.signal);
     } catch (error) {
-      throw error instanceof ActionError ? new CheckFailed(error.message) : error;
+      // A role that does not exist is the inputs' fault; an answer Azure got wrong is not.
+      throw error instanceof ActionError && !(error instanceof InvalidAnswer) ? new CheckFailed(error.message) : error;
     }
   }
 }

@@ -16,14 +16,6 @@ export interface ScaleSetIdentity {
   userAssigned: UserAssignedIdentity[];
 }
 
-/** The identity block as ARM sends it (a subset of the SDK's model). */
-export interface ArmIdentity {
-  type?: string;
-  principalId?: string;
-  tenantId?: string;
-  userAssignedIdentities?: Record<string, { principalId?: string; clientId?: string } | null>;
-}
-
 export function typeOf(system: boolean, user: boolean): IdentityType {
   if (system && user) return 'SystemAssigned, UserAssigned';
   if (system) return 'SystemAssigned';
@@ -42,27 +34,6 @@ export function parseIdentityType(raw: string): { system: boolean; user: boolean
   if (parts.length === 1 && parts[0] === 'none') return { system: false, user: false };
   if (!parts.every((p) => p === 'systemassigned' || p === 'userassigned')) return undefined;
   return { system: parts.includes('systemassigned'), user: parts.includes('userassigned') };
-}
-
-export function fromArm(identity: ArmIdentity | undefined): ScaleSetIdentity {
-  const parsed = identity?.type ? parseIdentityType(identity.type) : undefined;
-  const result: ScaleSetIdentity = { userAssigned: [] };
-  if (parsed?.system) {
-    result.system = {
-      ...(identity?.principalId ? { principalId: identity.principalId } : {}),
-      ...(identity?.tenantId ? { tenantId: identity.tenantId } : {}),
-    };
-  }
-  if (parsed?.user) {
-    for (const [id, value] of Object.entries(identity?.userAssignedIdentities ?? {})) {
-      result.userAssigned.push({
-        id,
-        ...(value?.principalId ? { principalId: value.principalId } : {}),
-        ...(value?.clientId ? { clientId: value.clientId } : {}),
-      });
-    }
-  }
-  return result;
 }
 
 export function findUserAssigned(identity: ScaleSetIdentity, id: string): UserAssignedIdentity | undefined {

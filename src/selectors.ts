@@ -1,5 +1,6 @@
 // Which scale sets a step is about, when the inputs choose them by pattern or tag rather than
 // by name. Pure: the ARM listing that feeds it lives in azure/fleet.ts.
+import { clip } from './text.ts';
 
 /** A name or a glob (`*` any run of characters, `?` one character), compared case-insensitively as ARM names are. */
 export interface NamePattern {
@@ -34,5 +35,5 @@ export function matchesTags(filters: TagFilter[], tags: Record<string, string> |
 
 export function describeTags(tags: Record<string, string> | undefined): string {
   const entries = Object.entries(tags ?? {});
-  return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(', ') : 'no tags';
+  return entries.length ? entries.map(([k, v]) => `${clip(k, 100)}=${clip(v, 100)}`).join(', ') : 'no tags';
 }

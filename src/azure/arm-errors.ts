@@ -3,7 +3,9 @@
 // answer at all (a dropped connection).
 import type { PathUncheckedResponse } from '@azure-rest/core-client';
 import { headersOf, type HeaderSource } from '../backoff.ts';
+import { ActionError } from '../errors.ts';
 import { clip } from '../text.ts';
+import { isErrorCode, shown } from './answers.ts';
 
 export interface ArmErrorDetail {
   code?: string;
@@ -40,10 +42,17 @@ interface ErrorBody {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? clip(v, 1000) : undefined);
 
+/** A code the action may act on: an identifier, or nothing (and the message says what came instead). */
+function codeOf(v: unknown): { code?: string; note: string } {
+  if (v === undefined || v === null || v === '') return { note: '' };
+  if (typeof v === 'string' && isErrorCode(v)) return { code: v, note: '' };
+  return { note: `(Azure sent an invalid error code ${shown(v)}) ` };
+}
+
 function detailsOf(value: unknown): ArmErrorDetail[] {
   if (!Array.isArray(value)) return [];
   return value.map((d: ErrorBody & { target?: unknown }) => {
-    const code = str(d?.code);
+    const { code } = codeOf(d?.code);
     const target = str(d?.target);
     const message = str(d?.message);
     return { ...(code ? { code } : {}), ...(target ? { target } : {}), ...(message ? { message } : {}) };
@@ -63,8 +72,8 @@ export function failureFromBody(status: number | undefined, body: unknown, heade
   const base = { ...(status !== undefined ? { statusCode: status } : {}), network: false, ...(headers ? { headers } : {}) };
   if (parsed && typeof parsed === 'object') {
     const e = ((parsed as { error?: ErrorBody }).error ?? parsed) as ErrorBody;
-    const code = str(e.code);
-    const message = str(e.message) ?? 'the answer named no error';
+    const { code, note } = codeOf(e.code);
+    const message = `${note}${str(e.message) ?? 'the answer named no error'}`;
     return { ...base, ...(code ? { code } : {}), message, details: detailsOf(e.details) };
   }
   if (typeof parsed === 'string' && parsed.trim()) {
@@ -85,6 +94,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ESOCK
 /** Any error from the ARM layer → one shape. */
 export function armFailure(error: unknown): ArmFailure {
   if (error instanceof ArmRequestError) return error.failure;
+  // The action's own verdict (an answer it refused): no status, not a network failure.
+  if (error instanceof ActionError) return { message: error.message, details: [], network: false };
   const e = error as { statusCode?: number; code?: string; message?: string; response?: { bodyAsText?: string; status?: number } } | undefined;
   if (typeof e?.statusCode === 'number') {
     const fromBody = failureFromBody(e.statusCode, e.response?.bodyAsText, headersOf(error));

@@ -8,9 +8,10 @@ import type { TokenCredential } from '@azure/identity';
 import { sleep } from '../abort.ts';
 import { backoffMs, headersOf } from '../backoff.ts';
 import { ActionError } from '../errors.ts';
-import { isGuid } from '../resource-id.ts';
+import { isGuid, sameId } from '../resource-id.ts';
 import { q } from '../text.ts';
 import { describeRoleFailure, roleNotFound } from '../messages.ts';
+import { listPage, roleAssignmentAnswer, roleDefinitionIdAnswer } from './answers.ts';
 import { armFailure, failureFromResponse } from './arm-errors.ts';
 import { clientOptions, type Endpoint } from './client.ts';
 
@@ -25,6 +26,15 @@ export interface GrantedRole {
   id: string;
   /** false when the same assignment existed already. */
   created: boolean;
+}
+
+/** A string literal of OData: in single quotes, each quote inside doubled. */
+export const odataString = (value: string): string => `'${value.replace(/'/g, "''")}'`;
+
+/** The $filter for one principal's role assignments: only ever a GUID goes in. */
+export function principalFilter(principalId: string): string {
+  if (!isGuid(principalId)) throw new ActionError(`The principal ${q(principalId)} is not a GUID, so its role assignments were not looked up. Run the step again; report it if it persists.`);
+  return `principalId eq ${odataString(principalId)}`;
 }
 
 /** The same scope, role and principal always give the same assignment name, so a rerun is a no-op. */
@@ -80,15 +90,14 @@ export class RoleAssignments {
   private async lookup(role: string, scope: string, signal: AbortSignal): Promise<string> {
     const what = `look up role ${q(role)} at ${q(scope)}`;
     const res = await this.send(what, signal, () => this.reads.pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleDefinitions`).get({
-      queryParameters: { ...API, $filter: `roleName eq '${role.replace(/'/g, "''")}'` },
+      queryParameters: { ...API, $filter: `roleName eq ${odataString(role)}` },
       abortSignal: signal,
     }));
     if (res.status !== '200') throw describeRoleFailure(failureFromResponse(res), what);
-    const match = ((res.body as { value?: { id?: string }[] } | undefined)?.value ?? [])[0]?.id;
-    if (!match) {
-      throw new ActionError(roleNotFound(role, scope));
-    }
-    return match;
+    const target = `role ${q(role)} at ${q(scope)}`;
+    const first = listPage(res.body, target).items[0] as { id?: unknown } | undefined;
+    if (!first) throw new ActionError(roleNotFound(role, scope));
+    return roleDefinitionIdAnswer(first.id, target);
   }
 
   /**
@@ -141,12 +150,13 @@ export class RoleAssignments {
 
   private async existing(scope: string, roleDefinitionId: string, principalId: string, signal: AbortSignal): Promise<string | undefined> {
     const res = await this.send('list role assignments', signal, () => this.reads.pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments`).get({
-      queryParameters: { ...API, $filter: `principalId eq '${principalId}'` },
+      queryParameters: { ...API, $filter: principalFilter(principalId) },
       abortSignal: signal,
     }));
     if (res.status !== '200') return undefined;
     const guid = roleDefinitionId.split('/').pop()?.toLowerCase();
-    const list = (res.body as { value?: { id?: string; properties?: { roleDefinitionId?: string; scope?: string } }[] } | undefined)?.value ?? [];
-    return list.find((a) => a.properties?.roleDefinitionId?.split('/').pop()?.toLowerCase() === guid && a.properties?.scope?.toLowerCase() === scope.toLowerCase())?.id;
+    const target = `the role assignments of principal ${principalId} at ${q(scope)}`;
+    const list = listPage(res.body, target).items.map((item) => roleAssignmentAnswer(item, target));
+    return list.find((a) => sameId(a.principalId, principalId) && a.roleDefinitionId.split('/').pop()?.toLowerCase() === guid && sameId(a.scope, scope))?.id;
   }
 }

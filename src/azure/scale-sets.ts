@@ -8,12 +8,11 @@ import { createHttpPoller, type OperationResponse } from '@azure/core-lro';
 import type { TokenCredential } from '@azure/identity';
 import { sleep } from '../abort.ts';
 import { backoffMs, headersOf, retryAfterMs } from '../backoff.ts';
-import { fromArm, type ArmIdentity, type ScaleSetIdentity } from '../identity.ts';
 import type { IdentityPatch } from '../plan.ts';
-import { scaleSetId } from '../resource-id.ts';
 import type { ScaleSetRef } from '../settings.ts';
 import { armFailure, ArmRequestError, failureFromBody, failureFromResponse, type ArmErrorDetail } from './arm-errors.ts';
 import { clip } from '../text.ts';
+import { checkOperationStatus, identityIdAnswer, listedScaleSet, listPage, scaleSetAnswer, type ListedScaleSet, type ScaleSetState } from './answers.ts';
 import { clientOptions, type Endpoint } from './client.ts';
 
 /** The Compute API version of the recorded traffic; identity PATCH and If-Match work the same in every version since 2023-09-01. */
@@ -29,27 +28,10 @@ export function pollIntervalMs(parallel: number): number {
 }
 
 const MANAGED_IDENTITY_API_VERSION = '2023-01-31';
-const LEGACY_PUBLISHER = 'microsoft.managedidentity';
-
-/** The subscription, resource group and name in a scale set's id. */
-function refFromId(id: string): ScaleSetRef | undefined {
-  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/([^/]+)$/i.exec(id);
-  return m ? { subscriptionId: m[1] as string, resourceGroup: m[2] as string, name: m[3] as string } : undefined;
-}
 const VMSS_PATH = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmScaleSetName}';
 const API = { 'api-version': COMPUTE_API_VERSION };
 
-export interface ScaleSetState {
-  ref: ScaleSetRef;
-  id: string;
-  etag?: string;
-  identity: ScaleSetIdentity;
-  orchestrationMode?: string;
-  provisioningState?: string;
-  upgradePolicy?: string;
-  /** Names of the retired ManagedIdentityExtensionForWindows/ForLinux extensions still installed. */
-  legacyExtensions: string[];
-}
+export type { ListedScaleSet, ScaleSetState };
 
 export interface UpdateHooks {
   signal: AbortSignal;
@@ -79,49 +61,14 @@ export class OperationFailedError extends Error {
   }
 }
 
-/** A scale set as a list answer shows it: its state and its tags. */
-export interface ListedScaleSet extends ScaleSetState {
-  tags: Record<string, string>;
-}
-
-/** The parts of ARM's scale set JSON the action reads. */
-interface ArmScaleSet {
-  id?: string;
-  name?: string;
-  tags?: Record<string, string>;
-  etag?: string;
-  identity?: ArmIdentity;
-  properties?: {
-    orchestrationMode?: string;
-    provisioningState?: string;
-    upgradePolicy?: { mode?: string };
-    virtualMachineProfile?: { extensionProfile?: { extensions?: { name?: string; properties?: { publisher?: string; type?: string } }[] } };
-  };
-}
-
-function toState(ref: ScaleSetRef, vmss: ArmScaleSet): ScaleSetState {
-  const p = vmss.properties ?? {};
-  const extensions = p.virtualMachineProfile?.extensionProfile?.extensions ?? [];
-  return {
-    ref,
-    id: vmss.id ?? scaleSetId(ref),
-    ...(vmss.etag ? { etag: vmss.etag } : {}),
-    identity: fromArm(vmss.identity),
-    ...(p.orchestrationMode ? { orchestrationMode: p.orchestrationMode } : {}),
-    ...(p.provisioningState ? { provisioningState: p.provisioningState } : {}),
-    ...(p.upgradePolicy?.mode ? { upgradePolicy: p.upgradePolicy.mode } : {}),
-    legacyExtensions: extensions
-      .filter((e) => e.properties?.publisher?.toLowerCase() === LEGACY_PUBLISHER)
-      .map((e) => e.name ?? e.properties?.type ?? 'ManagedIdentityExtension'),
-  };
-}
-
 function expect(response: PathUncheckedResponse, statuses: string[]): PathUncheckedResponse {
   if (!statuses.includes(response.status)) throw new ArmRequestError(failureFromResponse(response));
   return response;
 }
 
+/** An answer the poller reads; a status it would misread (core-lro takes any status holding 'succeeded' for Succeeded) is refused first. */
 function lroResponse(response: PathUncheckedResponse): OperationResponse<PathUncheckedResponse> {
+  checkOperationStatus(response.body, `the operation ${clip(new URL(response.request.url).pathname, 300)}`);
   return { flatResponse: response, rawResponse: { ...response, statusCode: Number(response.status), body: response.body } };
 }
 
@@ -166,6 +113,8 @@ export class ScaleSets {
    */
   async *list(subscriptionId: string, resourceGroup: string | undefined, signal: AbortSignal): AsyncGenerator<ListedScaleSet[]> {
     const context = this.context(subscriptionId, 'read');
+    const scope = `/subscriptions/${subscriptionId}${resourceGroup ? `/resourceGroups/${resourceGroup}` : ''}`;
+    let position = 0;
     let next: string | undefined = resourceGroup
       ? `/subscriptions/${encodeURIComponent(subscriptionId)}/resourceGroups/${encodeURIComponent(resourceGroup)}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=${COMPUTE_API_VERSION}`
       : `/subscriptions/${encodeURIComponent(subscriptionId)}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=${COMPUTE_API_VERSION}`;
@@ -173,12 +122,9 @@ export class ScaleSets {
       const url: string = next.startsWith('/') ? `${this.cloud.resourceManager}${next}` : next;
       this.onOwnHost(url, 'a list answer\'s next page');
       const response = await this.page(context, url, signal);
-      const body = response.body as { value?: ArmScaleSet[]; nextLink?: string } | undefined;
-      yield (body?.value ?? []).flatMap((vmss) => {
-        const ref = vmss.id ? refFromId(vmss.id) : undefined;
-        return ref ? [{ ...toState(ref, vmss), tags: vmss.tags ?? {} }] : [];
-      });
-      next = body?.nextLink || undefined;
+      const page = listPage(response.body, `the list of ${scope}`);
+      yield page.items.map((item) => listedScaleSet(item, { subscriptionId, resourceGroup }, ++position));
+      next = page.nextLink;
     }
   }
 
@@ -205,10 +151,7 @@ export class ScaleSets {
 
   /** Whether a user-assigned identity exists: a reference to a deleted one blocks every identity write. */
   async identityExists(id: string, signal: AbortSignal): Promise<boolean> {
-    if (!/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/?#]+$/i.test(id)) {
-      throw new ArmRequestError({ message: `the scale set names a user-assigned identity ${clip(id, 200)} that is not an identity resource id`, details: [], network: false });
-    }
-    const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? '';
+    const subscriptionId = identityIdAnswer(id, 'a scale set').split('/')[2] ?? '';
     const response = await this.context(subscriptionId, 'read').pathUnchecked(id).get({ queryParameters: { 'api-version': MANAGED_IDENTITY_API_VERSION }, abortSignal: signal });
     if (response.status === '404') return false;
     expect(response, ['200']);
@@ -217,7 +160,7 @@ export class ScaleSets {
 
   async read(ref: ScaleSetRef, signal: AbortSignal): Promise<ScaleSetState> {
     const response = expect(await this.resource(ref, 'read').get({ queryParameters: API, abortSignal: signal }), ['200']);
-    return toState(ref, response.body as ArmScaleSet);
+    return scaleSetAnswer(response.body, ref);
   }
 
   /**
@@ -291,7 +234,7 @@ export class ScaleSets {
       hooks.onAccepted?.(response.headers['azure-asyncoperation'] ?? response.headers['location']);
       return response;
     }, hooks);
-    return toState(ref, final as ArmScaleSet);
+    return scaleSetAnswer(final, ref);
   }
 
   /** Deletes a scale-set extension and waits for Azure to finish. */
