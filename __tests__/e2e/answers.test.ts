@@ -4,20 +4,16 @@
 // the value reaches no output, no log line and no URL.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Seed } from '../../emulator/state.ts';
-import { DEPLOYER_OBJECT_ID, FLEET_SUBS, RG, SUB, withEmulator } from '../support/emulator.ts';
+import { FLEET_SUBS, RG, SUB, withEmulator } from '../support/emulator.ts';
 import { runAction, type ActionRun } from '../support/run-action.ts';
+import { canGrant, errorLine, results } from '../support/outcome.ts';
 
 const HOSTILE = 'x"; touch /tmp/pwned; echo "';
 const STORAGE = `${RG}/providers/Microsoft.Storage/storageAccounts/stprodweb`;
 const api = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api' };
 const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
-const canGrant = (seed: Seed) => seed.roleAssignments?.push({ principalId: DEPLOYER_OBJECT_ID, role: 'Role Based Access Control Administrator', scope: RG });
 
-interface Result { scaleSet: string; principalId?: string; error?: string }
 type Body = Record<string, unknown> & { identity?: Record<string, unknown> & { userAssignedIdentities?: Record<string, Record<string, unknown>> } };
-const results = (run: ActionRun) => JSON.parse(run.outputs['results'] ?? 'null') as Result[];
-const errorLine = (run: ActionRun) => (run.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '').replace(/%0A/g, '\n').replace(/%25/g, '%');
 /** Every place the runner or a later step reads: outputs, the log, the summary. */
 const everything = (run: ActionRun) => [...Object.values(run.outputs), run.stdout, run.stderr, run.summary].join('\n');
 const GUID_FILTER = /^principalId eq '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'$/i;

@@ -3,17 +3,13 @@
 // bodies of every shape, and rules checked before any write.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Seed } from '../../emulator/state.ts';
-import { DEPLOYER_OBJECT_ID, RG, SUB, identitySummary, scaleSet, uai, vmssId, withEmulator } from '../support/emulator.ts';
-import { runAction, type ActionRun } from '../support/run-action.ts';
+import { RG, SUB, identitySummary, scaleSet, uai, vmssId, withEmulator } from '../support/emulator.ts';
+import { runAction } from '../support/run-action.ts';
 import { claimsOf, json, startScripted, type Captured } from '../support/scripted-server.ts';
+import { canGrant, errorLine, results } from '../support/outcome.ts';
 
 const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
-const canGrant = (seed: Seed) => seed.roleAssignments?.push({ principalId: DEPLOYER_OBJECT_ID, role: 'Role Based Access Control Administrator', scope: RG });
 
-interface Result { scaleSet: string; changed: boolean; write: string; operationUrl?: string; error?: string }
-const results = (run: ActionRun) => JSON.parse(run.outputs['results'] ?? 'null') as Result[];
-const errorLine = (run: ActionRun) => (run.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '').replace(/%0A/g, '\n').replace(/%25/g, '%');
 /** Every JWT-looking value a captured request carried: bearer tokens and client assertions. */
 function tokensIn(requests: Captured[]): string[] {
   return requests.flatMap((r) => [String(r.headers['authorization'] ?? ''), r.body].join(' ').match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g) ?? []);

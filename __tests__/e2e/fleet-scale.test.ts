@@ -7,12 +7,10 @@ import { identitySummary, SUB, TENANT, uai, withEmulator } from '../support/emul
 
 const OTHER_SUB = '5c0ffee0-9999-4333-8444-000000000009';
 const FAR = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-other/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-far`;
-import { runAction, type ActionRun } from '../support/run-action.ts';
+import { runAction } from '../support/run-action.ts';
+import { errorLine, results } from '../support/outcome.ts';
 
 const api = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api' };
-interface Result { scaleSet: string; changed: boolean; missingIdentities?: string[]; error?: string }
-const results = (run: ActionRun) => JSON.parse(run.outputs['results'] ?? '[]') as Result[];
-const errorLine = (run: ActionRun) => (run.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '');
 /** vmss-api holds id-app (deleted in Azure, the reference stays) and id-logs. */
 const withDangling = (seed: Seed) => {
   const api = seed.scaleSets?.find((s) => s.name === 'vmss-api');
@@ -66,7 +64,7 @@ describe('identities that no longer exist', { concurrency: 4 }, () => {
     start(async (em) => {
       const run = await runAction(em, { ...api, 'user-assigned-ids': 'id-new', 'dry-run': 'true' });
       assert.equal(run.code, 1);
-      assert.match(errorLine(run), /^::error::Dry run: the real run would fail\. Scale set 'vmss-api' still references user-assigned identity id-app .*remove-missing-identities: true/);
+      assert.match(errorLine(run), /^Dry run: the real run would fail\. Scale set 'vmss-api' still references user-assigned identity id-app .*remove-missing-identities: true/);
       const fixed = await runAction(em, { ...api, 'user-assigned-ids': 'id-new', 'dry-run': 'true', 'remove-missing-identities': 'true' });
       assert.equal(fixed.code, 0, fixed.stdout);
       assert.match(fixed.stdout, /dry run, nothing written\. The PATCH would be: .*id-app.*null/);

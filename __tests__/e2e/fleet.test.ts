@@ -3,15 +3,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Seed } from '../../emulator/state.ts';
-import { DEPLOYER_OBJECT_ID, RG, SUB, scaleSet, uai, vmssId, withEmulator } from '../support/emulator.ts';
+import { RG, SUB, scaleSet, uai, vmssId, withEmulator } from '../support/emulator.ts';
 import { runAction } from '../support/run-action.ts';
+import { canGrant, type Result } from '../support/outcome.ts';
 
 const fleet = (n: number) => Array.from({ length: n }, (_, i) => `vmss-fleet-${String(i).padStart(3, '0')}`);
 const withFleet = (names: string[]) => (seed: Seed) => names.forEach((name) => seed.scaleSets?.push({ subscriptionId: SUB, resourceGroup: 'rg-prod', name }));
 const STORAGE = `${RG}/providers/Microsoft.Storage/storageAccounts/stprodweb`;
-const canGrant = (seed: Seed) => seed.roleAssignments?.push({ principalId: DEPLOYER_OBJECT_ID, role: 'Role Based Access Control Administrator', scope: RG });
 
-interface Result { scaleSet: string; changed: boolean; principalId?: string; error?: string; roleAssignments?: { id: string; created: boolean }[] }
 
 describe('fleets', { concurrency: 3 }, () => {
   for (const n of [10, 100]) {

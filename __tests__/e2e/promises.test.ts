@@ -3,12 +3,11 @@
 // end in every sovereign cloud it names, reached by its public host names through the proxy.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Seed } from '../../emulator/state.ts';
-import { DEPLOYER_OBJECT_ID, RG, scaleSet, SUB, withEmulator } from '../support/emulator.ts';
+import { RG, scaleSet, SUB, withEmulator } from '../support/emulator.ts';
 import { runAction } from '../support/run-action.ts';
+import { canGrant } from '../support/outcome.ts';
 
 const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
-const canGrant = (seed: Seed) => void seed.roleAssignments?.push({ principalId: DEPLOYER_OBJECT_ID, role: 'Role Based Access Control Administrator', scope: RG });
 /** Any request that would restart, reimage or upgrade instances. */
 const INSTANCE_ACTION = /\/(manualupgrade|upgrade|reimage|reimageall|restart|redeploy|start|poweroff|deallocate|performmaintenance|rollingupgrades|virtualmachines\/[^/]+\/upgrade)/i;
 

@@ -6,6 +6,7 @@ import type { Emulator } from '../../emulator/server.ts';
 import type { Seed } from '../../emulator/state.ts';
 import { DEPLOYER_OBJECT_ID, SUB, TENANT, withEmulator } from '../support/emulator.ts';
 import { runAction, type ActionRun } from '../support/run-action.ts';
+import { results } from '../support/outcome.ts';
 
 const SUB2 = '5c0ffee0-2222-4333-8444-000000000002';
 const SUB3 = '5c0ffee0-3333-4333-8444-000000000003';
@@ -35,8 +36,6 @@ function fleetSeed(seed: Seed): void {
   );
 }
 
-interface Result { scaleSet: string; changed: boolean; identityType?: string; error?: string; write?: string }
-const results = (run: ActionRun) => JSON.parse(run.outputs['results'] ?? '[]') as Result[];
 const names = (run: ActionRun) => results(run).map((r) => r.scaleSet.split('/').pop());
 const hasSystem = (em: Emulator, sub: string, rg: string, name: string) => Boolean(em.state.findScaleSet(sub, rg, name)?.identity.system);
 

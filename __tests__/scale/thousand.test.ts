@@ -3,10 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FLEET_SUBS, fleetOf, fleetSeed, withEmulator } from '../support/emulator.ts';
-import { runAction, type ActionRun } from '../support/run-action.ts';
+import { runAction } from '../support/run-action.ts';
+import { results } from '../support/outcome.ts';
 
-interface Result { scaleSet: string; changed: boolean; error?: string }
-const results = (run: ActionRun) => JSON.parse(run.outputs['results'] ?? '[]') as Result[];
 
 describe('platform scale', () => {
   it('1,000 scale sets across 4 subscriptions in one step: default budgets, no 429', { timeout: 240_000 }, () =>

@@ -1,0 +1,35 @@
+// What a run reported, read the way a workflow reads it: the `results` output, the step's
+// error annotation, and the seed edit most role tests need. One copy for every test file.
+import { DEPLOYER_OBJECT_ID, RG } from '../../emulator/testing.ts';
+import type { Seed } from '../../emulator/state.ts';
+import type { ActionRun } from './run-action.ts';
+
+/** One entry of the `results` output (the fields tests read). */
+export interface Result {
+  scaleSet: string;
+  changed: boolean;
+  write: string;
+  identityType?: string;
+  principalId?: string;
+  userAssignedIdentities?: Record<string, { principalId: string; clientId: string }>;
+  operationUrl?: string;
+  roleAssignments?: { role: string; scope: string; id: string; created: boolean }[];
+  missingIdentities?: string[];
+  removedExtensions?: string[];
+  error?: string;
+}
+
+/** The `results` output, parsed; [] when the run wrote none. */
+export const results = (run: ActionRun): Result[] => JSON.parse(run.outputs['results'] ?? '[]') as Result[];
+
+/** Undoes @actions/core's escaping of a command's data: %25, %0D, %0A. */
+export const unescapeCommandData = (data: string): string => data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+
+/** The text of the first `::error::` annotation (the step's failure), unescaped; '' when none. */
+export function errorLine(run: ActionRun): string {
+  const line = run.stdout.split('\n').find((l) => l.startsWith('::error::'));
+  return line === undefined ? '' : unescapeCommandData(line.slice('::error::'.length));
+}
+
+/** Seed edit: the deployer app may write role assignments in rg-prod. */
+export const canGrant = (seed: Seed): void => void seed.roleAssignments?.push({ principalId: DEPLOYER_OBJECT_ID, role: 'Role Based Access Control Administrator', scope: RG });
