@@ -52,9 +52,16 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** When the run was stopped (Date.now()), for the exit's own timing line. */
+let stoppedAt: number | undefined;
+
+/** Milliseconds since the run was stopped; undefined when it was not. */
+export const sinceStop = (): number | undefined => (stoppedAt === undefined ? undefined : Date.now() - stoppedAt);
+
 /** One controller for the whole run: SIGINT, SIGTERM and the deadline all abort it. */
 export function runSignal(timeoutSeconds: number): AbortController {
   const controller = new AbortController();
+  controller.signal.addEventListener('abort', () => (stoppedAt = Date.now()), { once: true });
   const stop = (signal: NodeJS.Signals) => controller.abort(new Stopped(`Cancelled by ${signal}.`, 'signal'));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

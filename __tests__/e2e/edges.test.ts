@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { RG, SUB, identitySummary, scaleSet, uai, vmssId, withEmulator } from '../support/emulator.ts';
 import { runAction } from '../support/run-action.ts';
 import { claimsOf, json, startScripted, type Captured } from '../support/scripted-server.ts';
-import { canGrant, errorLine, results } from '../support/outcome.ts';
+import { canGrant, errorLine, results, stopTiming } from '../support/outcome.ts';
 
 const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
 
@@ -18,7 +18,7 @@ const MICROSOFT_AUDIENCES = /management\.azure\.com|management\.core\.windows\.n
 
 describe('deadlines and cancels reach into sign-in', { concurrency: 4 }, () => {
   for (const [service, route] of [['GitHub token service', 'github.token'], ['Entra token endpoint', 'entra.token']] as const) {
-    it(`SIGTERM while the ${service} hangs: exits within 2 s, outputs written`, () =>
+    it(`SIGTERM while the ${service} hangs: exits within 2 s, outputs written [timing]`, () =>
       withEmulator({}, async (em) => {
         em.controls.fault({ route, times: Infinity, action: { kind: 'latency', ms: 60_000 } });
         const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' }, {
@@ -26,18 +26,20 @@ describe('deadlines and cancels reach into sign-in', { concurrency: 4 }, () => {
         });
         assert.notEqual(run.code, 0);
         assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
+        assert.ok((stopTiming(run)?.stopToExitMs ?? Infinity) < 2000, `the action's own clock: ${JSON.stringify(stopTiming(run))}`);
         assert.match(errorLine(run), /Cancelled by SIGTERM\. The step stopped while signing in; nothing was written to Azure\./);
         assert.equal(results(run)[0]?.write, 'none');
         assert.equal(run.outputs['changed'], 'false');
         assert.equal(em.log.writes().length, 0);
       }));
 
-    it(`timeout-seconds 10 while the ${service} hangs: ends at the deadline with one GitHub token request`, () =>
+    it(`timeout-seconds 10 while the ${service} hangs: ends at the deadline with one GitHub token request [timing]`, () =>
       withEmulator({}, async (em) => {
         em.controls.fault({ route, times: Infinity, action: { kind: 'latency', ms: 60_000 } });
         const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'timeout-seconds': '10' });
         assert.equal(run.code, 1);
-        assert.ok(run.durationMs < 12_500, `took ${run.durationMs} ms (deadline 10 s after start-up)`);
+        const timing = stopTiming(run);
+        assert.ok(timing && timing.uptimeMs < 12_000 && timing.stopToExitMs < 2000, `the action's own clock: ${JSON.stringify(timing)} (deadline 10 s)`);
         assert.match(errorLine(run), /Timed out after 10 s \(timeout-seconds\)\. The step stopped while signing in; nothing was written to Azure\./);
         assert.deepEqual(results(run).map((r) => [r.scaleSet.split('/').pop(), r.changed, r.write]), [['vmss-web', false, 'none']]);
         assert.match(results(run)[0]?.error ?? '', /^Timed out after 10 s/);
@@ -72,12 +74,13 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
       assert.equal(em.log.of('arm.vmss.patch').length, 1);
     }));
 
-  it('connection lost after Azure accepted the write, until the deadline: reported as accepted, with the operation', () =>
+  it('connection lost after Azure accepted the write, until the deadline: reported as accepted, with the operation [timing]', () =>
     withEmulator({ updateDurationMs: 60_000 }, async (em) => {
       em.controls.fault({ route: 'arm.operation', times: Infinity, action: { kind: 'drop' } });
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'timeout-seconds': '10' });
       assert.equal(run.code, 1);
-      assert.ok(run.durationMs < 12_500, `took ${run.durationMs} ms (deadline 10 s after start-up)`);
+      const timing = stopTiming(run);
+      assert.ok(timing && timing.uptimeMs < 12_000 && timing.stopToExitMs < 2000, `the action's own clock: ${JSON.stringify(timing)} (deadline 10 s)`);
       assert.match(errorLine(run), /Timed out after 10 s \(timeout-seconds\)\. Azure had accepted the identity change to vmss-web and may still be completing it \(operation https:\/\/.*\/operations\/[0-9a-f-]{36}\)/);
       assert.doesNotMatch(run.stdout, /Azure rejected/);
       assert.equal(run.outputs['changed'], 'true');
@@ -90,13 +93,14 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
       assert.doesNotMatch(run.summary, /<li>Enabled the system-assigned identity/);
     }));
 
-  it('SIGTERM while the write is in flight: says it was sent and may have been applied', () =>
+  it('SIGTERM while the write is in flight: says it was sent and may have been applied [timing]', () =>
     withEmulator({}, async (em) => {
       // Azure applies the PATCH, then its answer is held back 5 s.
       em.controls.fault({ route: 'arm.vmss.patch', action: { kind: 'latency', ms: 5000, phase: 'after' } });
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' }, { signalWhen: { signal: 'SIGTERM', when: () => scaleSet(em, 'vmss-web').etag > 1 } });
       assert.notEqual(run.code, 0);
       assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
+      assert.ok((stopTiming(run)?.stopToExitMs ?? Infinity) < 2000, `the action's own clock: ${JSON.stringify(stopTiming(run))}`);
       assert.match(errorLine(run), /Cancelled by SIGTERM\. The identity change to vmss-web was sent and its answer had not arrived, so Azure may have applied it\./);
       assert.doesNotMatch(run.stdout, /Nothing was written/);
       assert.equal(results(run)[0]?.write, 'unconfirmed');
@@ -131,7 +135,7 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
       assert.deepEqual(em.state.roleAssignments.filter((a) => a.principalId === principal), [], 'no role assignment was created');
     }));
 
-  it('SIGTERM while looking for an existing role assignment: no role assignment is said to be sent', () =>
+  it('SIGTERM while looking for an existing role assignment: no role assignment is said to be sent [timing]', () =>
     withEmulator({ edit: canGrant }, async (em) => {
       // Once the identity change is done, the step looks for the assignment by its name before
       // any PUT: that read is held 5 s, and the signal comes once it has arrived.
@@ -139,6 +143,7 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${RG}` }, { signalWhen: { signal: 'SIGTERM', when: () => em.faults.pending === 0 } });
       assert.notEqual(run.code, 0);
       assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
+      assert.ok((stopTiming(run)?.stopToExitMs ?? Infinity) < 2000, `the action's own clock: ${JSON.stringify(stopTiming(run))}`);
       assert.equal(em.log.of('arm.roleAssignment.put').length, 0);
       assert.match(errorLine(run), /Cancelled by SIGTERM\. The identity change to vmss-web was completed before this\./);
       assert.doesNotMatch(errorLine(run), /role assignment/);

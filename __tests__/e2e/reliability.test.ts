@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { identitySummary, scaleSet, SUB, uai, withEmulator } from '../support/emulator.ts';
 import { runAction } from '../support/run-action.ts';
+import { stopTiming } from '../support/outcome.ts';
 
 const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
 
@@ -108,7 +109,7 @@ describe('reliability', { concurrency: 6 }, () => {
       assert.deepEqual(em.log.of('arm.vmss.patch').map((e) => e.status), [200]);
     }));
 
-  it('SIGTERM while reading to confirm a write whose answer was lost: says it was sent and may have been applied', () =>
+  it('SIGTERM while reading to confirm a write whose answer was lost: says it was sent and may have been applied [timing]', () =>
     withEmulator({}, async (em) => {
       em.controls.fault({ route: 'arm.vmss.patch', times: 1, action: { kind: 'loseResponse' } });
       // The first read plans; the second, which would confirm the lost write, is held 5 s.
@@ -116,6 +117,7 @@ describe('reliability', { concurrency: 6 }, () => {
       const run = await runAction(em, { ...web, operation: 'assign', 'user-assigned-ids': 'id-app' }, { signalWhen: { signal: 'SIGTERM', when: () => em.faults.pending === 0 } });
       assert.notEqual(run.code, 0);
       assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
+      assert.ok((stopTiming(run)?.stopToExitMs ?? Infinity) < 2000, `the action's own clock: ${JSON.stringify(stopTiming(run))}`);
       assert.match(run.stdout, /::error::Cancelled by SIGTERM\. The identity change to vmss-web was sent and its answer had not arrived, so Azure may have applied it\./);
       assert.doesNotMatch(run.stdout, /Nothing was written/);
       assert.equal(JSON.parse(run.outputs['results'] ?? '[]')[0].write, 'unconfirmed');
@@ -169,12 +171,13 @@ describe('reliability', { concurrency: 6 }, () => {
       assert.equal(run.outputs['identity-type'], 'None');
     }));
 
-  it('an operation that never finishes ends at timeout-seconds, saying it may still complete', () =>
+  it('an operation that never finishes ends at timeout-seconds, saying it may still complete [timing]', () =>
     withEmulator({}, async (em) => {
       em.controls.planOperation({ outcome: 'Never' });
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'timeout-seconds': '10' });
       assert.equal(run.code, 1);
-      assert.ok(run.durationMs < 13_000, `took ${run.durationMs} ms`);
+      const timing = stopTiming(run);
+      assert.ok(timing && timing.uptimeMs < 12_000 && timing.stopToExitMs < 2000, `the action's own clock: ${JSON.stringify(timing)} (deadline 10 s)`);
       assert.match(run.stdout, /::error::Timed out after 10 s \(timeout-seconds\)\. Azure had accepted the identity change to vmss-web and may still be completing it \(operation https:\/\/127\.0\.0\.1:\d+\/subscriptions\/.*\/operations\/[0-9a-f-]{36}\)\. Check with: az vmss show/);
       assert.equal(em.log.of('arm.vmss.patch').length, 1, 'one write, not retried');
       const r = (JSON.parse(run.outputs['results'] ?? '[]') as { write: string; changed: boolean; operationUrl?: string }[])[0];
@@ -183,20 +186,21 @@ describe('reliability', { concurrency: 6 }, () => {
       assert.match(r?.operationUrl ?? '', /\/operations\/[0-9a-f-]{36}/);
     }));
 
-  it('SIGTERM while waiting: stops polling, reports what it knows and exits non-zero within 2 s', () =>
+  it('SIGTERM while waiting: stops polling, reports what it knows and exits non-zero within 2 s [timing]', () =>
     withEmulator({}, async (em) => {
       em.controls.planOperation({ outcome: 'Never' });
       // Cancel while it waits: one status poll after Azure accepted the write.
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' }, { signalWhen: { signal: 'SIGTERM', when: () => em.log.of('arm.operation').length > 0 } });
       assert.notEqual(run.code, 0);
       assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
+      assert.ok((stopTiming(run)?.stopToExitMs ?? Infinity) < 2000, `the action's own clock: ${JSON.stringify(stopTiming(run))}`);
       assert.match(run.stdout, /Cancelled by SIGTERM\. Azure had accepted the identity change to vmss-web and may still be completing it \(operation .*\/operations\/[0-9a-f-]{36}\)/);
       // Polls are a second apart: one that arrives well after the signal was sent after it.
       const late = em.log.arrived('arm.operation').filter((a) => a.at > (run.signalledAt ?? 0) + 100);
       assert.deepEqual(late, [], 'no status poll was sent after the signal');
     }));
 
-  it('SIGTERM in a fleet larger than max-parallel: scale sets never started report that nothing was written to them', () => {
+  it('SIGTERM in a fleet larger than max-parallel: scale sets never started report that nothing was written to them [timing]', () => {
     const names = Array.from({ length: 5 }, (_, i) => `vmss-c-${i}`);
     return withEmulator({
       updateDurationMs: 60_000,
@@ -205,6 +209,7 @@ describe('reliability', { concurrency: 6 }, () => {
       const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': names.join('\n'), 'identity-type': 'SystemAssigned', 'max-parallel': '2' }, { signalWhen: { signal: 'SIGTERM', when: () => em.log.of('arm.vmss.patch').length >= 2 } });
       assert.notEqual(run.code, 0);
       assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
+      assert.ok((stopTiming(run)?.stopToExitMs ?? Infinity) < 2000, `the action's own clock: ${JSON.stringify(stopTiming(run))}`);
       const patched = new Set(em.log.of('arm.vmss.patch').map((e) => e.path.split('?')[0]?.split('/').pop()));
       assert.equal(patched.size, 2, 'two writes left before the signal, none after');
       const results = JSON.parse(run.outputs['results'] ?? '[]') as { scaleSet: string; write: string; error?: string }[];
@@ -222,13 +227,14 @@ describe('reliability', { concurrency: 6 }, () => {
     });
   });
 
-  it('SIGINT before anything was written says nothing was written', () =>
+  it('SIGINT before anything was written says nothing was written [timing]', () =>
     withEmulator({}, async (em) => {
       em.controls.fault({ route: 'arm.vmss.get', action: { kind: 'latency', ms: 5000 } });
       // Signed in, and the read is in flight (held 5 s by the emulator).
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' }, { signalWhen: { signal: 'SIGINT', when: () => em.log.of('entra.token').length > 0 } });
       assert.notEqual(run.code, 0);
       assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
+      assert.ok((stopTiming(run)?.stopToExitMs ?? Infinity) < 2000, `the action's own clock: ${JSON.stringify(stopTiming(run))}`);
       assert.match(run.stdout, /Cancelled by SIGINT\. Nothing was written to vmss-web's identity\./);
       assert.equal(em.log.writes().length, 0);
     }));

@@ -6,7 +6,7 @@ import type { Emulator } from '../../emulator/server.ts';
 import type { Seed } from '../../emulator/state.ts';
 import { DEPLOYER_OBJECT_ID, SUB, TENANT, withEmulator } from '../support/emulator.ts';
 import { runAction, type ActionRun } from '../support/run-action.ts';
-import { results } from '../support/outcome.ts';
+import { results, stopTiming } from '../support/outcome.ts';
 
 const SUB2 = '5c0ffee0-2222-4333-8444-000000000002';
 const SUB3 = '5c0ffee0-3333-4333-8444-000000000003';
@@ -181,12 +181,13 @@ describe('selectors', { concurrency: 4 }, () => {
       assert.match(run.stdout, /::error::No scale set matched .* vmss-tags takes one key=value per line; 'role=web, env=prod' is one tag whose value holds the comma: write each tag on a line of its own\. Check the patterns/);
     }));
 
-  it('SIGTERM while the fleet is being listed: exits within 2 s, outputs written, nothing written to Azure', () =>
+  it('SIGTERM while the fleet is being listed: exits within 2 s, outputs written, nothing written to Azure [timing]', () =>
     fleet(async (em) => {
       em.controls.fault({ route: 'arm.vmss.list', times: Infinity, action: { kind: 'latency', ms: 5000 } });
       const run = await runAction(em, { 'vmss-name': 'web-*', 'resource-group': '*', 'identity-type': 'SystemAssigned' }, { signalWhen: { signal: 'SIGTERM', when: () => em.log.of('entra.token').length > 0 } });
       assert.notEqual(run.code, 0);
       assert.ok((run.exitAfterSignalMs ?? Infinity) < 2000, `exited ${run.exitAfterSignalMs} ms after the signal`);
+      assert.ok((stopTiming(run)?.stopToExitMs ?? Infinity) < 2000, `the action's own clock: ${JSON.stringify(stopTiming(run))}`);
       assert.match(run.stdout, /Cancelled by SIGTERM\. The step stopped while finding the scale sets; nothing was written to Azure\./);
       assert.ok(Array.isArray(results(run)) && results(run).length === 1);
       assert.equal(em.log.writes().length, 0);

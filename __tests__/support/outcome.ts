@@ -33,3 +33,12 @@ export function errorLine(run: ActionRun): string {
 
 /** Seed edit: the deployer app may write role assignments in rg-prod. */
 export const canGrant = (seed: Seed): void => void seed.roleAssignments?.push({ principalId: DEPLOYER_OBJECT_ID, role: 'Role Based Access Control Administrator', scope: RG });
+
+/**
+ * The action's own timing of a stop, from its `Stop to exit` debug line: ms from the stop
+ * (signal handler or deadline) to exit, and ms from process start to exit.
+ */
+export function stopTiming(run: ActionRun): { stopToExitMs: number; uptimeMs: number } | undefined {
+  const m = /^::debug::Stop to exit: (\d+) ms \(.*\); (\d+) ms since the process started\.$/m.exec(run.stdout);
+  return m ? { stopToExitMs: Number(m[1]), uptimeMs: Number(m[2]) } : undefined;
+}
