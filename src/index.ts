@@ -37,6 +37,7 @@ if (settings) {
   const metadataSent = settings.cloud.kind === 'custom' && canSignIn ? prefetchMetadata(settings.cloud.resourceManager, process.env) : undefined;
   // Loading the rest blocks this thread; let the requests leave first, then load while they are answered.
   await Promise.all([prefetch?.sent, metadataSent]);
-  const { run } = await import('./main.ts');
+  const [{ run }, { routeSdkLog }] = await Promise.all([import('./main.ts'), import('./sdk-log.ts')]);
+  routeSdkLog(process.env);
   await run(settings, process.env, stop, prefetch);
 }
