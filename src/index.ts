@@ -37,7 +37,8 @@ if (settings) {
   const metadataSent = settings.cloud.kind === 'custom' && canSignIn ? prefetchMetadata(settings.cloud.resourceManager, process.env) : undefined;
   // Loading the rest blocks this thread; let the requests leave first, then load while they are answered.
   await Promise.all([prefetch?.sent, metadataSent]);
-  const [{ run }, { routeSdkLog }] = await Promise.all([import('./main.ts'), import('./sdk-log.ts')]);
-  routeSdkLog(process.env);
+  // The SDK's log is routed through the writer before any other SDK module is evaluated.
+  (await import('./sdk-log.ts')).routeSdkLog(process.env);
+  const { run } = await import('./main.ts');
   await run(settings, process.env, stop, prefetch);
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Emulator } from '../../emulator/server.ts';
-import { scaleSet, withEmulator } from '../support/emulator.ts';
+import { scaleSet, SUB, withEmulator } from '../support/emulator.ts';
 import { runAction, type ActionRun } from '../support/run-action.ts';
 
 const WORKFLOW = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned' };
@@ -56,4 +56,26 @@ describe('the SDK log behind a proxy, with tokens refreshed every 2 s, prints no
       loggedWithoutInternals(em, run);
       assert.ok(!/^azure:[\w:-]+:verbose /m.test(run.stderr), 'info, not verbose');
     }));
+
+  it('a subscription in another tenant: its tokens are redacted too', () => {
+    const TENANT2 = '7e2a0000-aaaa-4bbb-8ccc-000000000002';
+    const SUB4 = '5c0ffee0-4444-4333-8444-000000000004';
+    return withEmulator({
+      updateDurationMs: 3000,
+      edit: (seed) => {
+        seed.tenants?.push({ id: TENANT2, apps: [{ clientId: '11111111-aaaa-4bbb-8ccc-000000000001', objectId: '22222222-aaaa-4bbb-8ccc-0000000000f2', federatedCredentials: [{ subject: 'repo:octo-org/octo-repo:ref:refs/heads/main' }] }] });
+        seed.subscriptions?.push({ id: SUB4, tenantId: TENANT2, resourceGroups: [{ name: 'rg-west', location: 'westus' }] });
+        seed.scaleSets?.push({ subscriptionId: SUB4, resourceGroup: 'rg-west', name: 'web-6', tags: { role: 'web' } });
+        seed.roleAssignments?.push({ principalId: '22222222-aaaa-4bbb-8ccc-0000000000f2', role: 'Virtual Machine Contributor', scope: `/subscriptions/${SUB4}` });
+      },
+    }, async (em) => {
+      em.controls.entra.accessTokenLifetimeSeconds = 2;
+      const inputs = { 'vmss-name': '*web*', 'resource-group': '*', 'subscription-id': `${SUB}\n${SUB4}`, 'identity-type': 'SystemAssigned' };
+      const run = await runAction(em, inputs, { withoutEndpoint: true, env: { HTTPS_PROXY: em.urls.proxy, NODE_EXTRA_CA_CERTS: em.caPath, NO_PROXY: '127.0.0.1', AZURE_LOG_LEVEL: 'info' } });
+      assert.equal(run.code, 0, run.stdout);
+      assert.ok(em.log.of('entra.token').some((e) => e.status === 200 && e.path.includes(TENANT2)), 'signed in to the second tenant');
+      assert.equal(em.log.of('arm.vmss.patch').filter((e) => e.status === 200).length, 2, 'vmss-web and web-6 changed');
+      assert.ok(/^azure:[\w-]+:info Request: GET https:\/\/management\.azure\.com\/subscriptions\/5c0ffee0-4444/m.test(run.stderr), 'its requests are logged');
+    });
+  });
 });
