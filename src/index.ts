@@ -1,10 +1,18 @@
 // The entry point stays small: it validates the inputs, arms the deadline and the signal
 // handlers, and starts the GitHub OIDC token request (and a custom cloud's metadata read) before the Azure SDK (most of the bundle)
 // is loaded, so the network round trip overlaps with loading the code that needs it.
+// Before anything else, the environment is closed (src/environment.ts): none of the SDK is loaded yet.
+import { closeEnvironment, removalWarning } from './environment.ts';
 import { runSignal } from './abort.ts';
 import { InputError } from './errors.ts';
 import { readSettings, targetsIfValid, type InputName } from './inputs.ts';
 import { prefetchIdToken, prefetchMetadata } from './oidc-prefetch.ts';
+
+const removals = closeEnvironment(process.env);
+if (removals.length > 0) {
+  const { warning } = await import('./writer.ts');
+  for (const removal of removals) warning(removalWarning(removal), 'Environment variable removed');
+}
 
 /** As @actions/core's getInput: INPUT_<NAME> with hyphens kept, trimmed. */
 const readInput = (name: InputName): string => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
@@ -29,6 +37,8 @@ if (settings) {
   const metadataSent = settings.cloud.kind === 'custom' && canSignIn ? prefetchMetadata(settings.cloud.resourceManager, process.env) : undefined;
   // Loading the rest blocks this thread; let the requests leave first, then load while they are answered.
   await Promise.all([prefetch?.sent, metadataSent]);
+  // The SDK's log is routed through the writer before any other SDK module is evaluated.
+  (await import('./sdk-log.ts')).routeSdkLog(process.env);
   const { run } = await import('./main.ts');
   await run(settings, process.env, stop, prefetch);
 }
