@@ -69,7 +69,7 @@ export const MUTATIONS: Mutation[] = [
     file: 'src/writer.ts',
     find: "for (const s of secrets) if (out.includes(s)) out = out.split(s).join('***');",
     replace: 'void secrets;',
-    tests: ['__tests__/e2e/secrets.test.ts', '__tests__/e2e/proxy.test.ts'],
+    tests: ['__tests__/e2e/secrets.test.ts'],
   },
   {
     guarantee: 'A token goes only to its cloud: no nextLink is followed off the ARM host',
@@ -110,5 +110,23 @@ export const MUTATIONS: Mutation[] = [
     replace: '(r.plan?.changed ?? false) || r.removedExtensions.length > 0',
     tests: ['__tests__/e2e/edges.test.ts', '__tests__/e2e/operations.test.ts', '__tests__/e2e/errors.test.ts'],
     testName: 'changed|writes once|dry-run|403 on the scale set',
+  },
+  {
+    guarantee: 'Nothing in the environment redirects sign-in',
+    name: 'open-environment',
+    what: 'variables the table removes are left in place',
+    file: 'src/environment.ts',
+    find: '    delete env[variable.name];',
+    replace: '    void env;',
+    tests: ['__tests__/e2e/environment.test.ts'],
+  },
+  {
+    guarantee: 'SDK logging cannot print secrets',
+    name: 'sdk-log-raw',
+    what: 'SDK log lines skip the reduction and redaction',
+    file: 'src/sdk-log.ts',
+    find: 'const line = redact(withoutRequestInternals(formatArguments(args)));',
+    replace: 'const line = args.map(String).join(\' \'); void redact; void withoutRequestInternals; void formatArguments;',
+    tests: ['__tests__/e2e/sdk-log.test.ts'],
   },
 ];

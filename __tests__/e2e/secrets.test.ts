@@ -28,4 +28,14 @@ describe('secrets', () => {
       // Every issued token was masked before anything could print it.
       for (const token of em.issuedTokens().slice(0, 2)) assert.ok((ok.stdout + failed.stdout).includes(`::add-mask::${token}`));
     }));
+
+  it('an answer that echoes a token back: the writer prints *** in its place, masked or not', () =>
+    withEmulator({}, async (em) => {
+      // A hostile (or careless) Entra ID quotes the client assertion it was sent in its error.
+      em.controls.fault({ route: 'entra.token', times: Infinity, action: { kind: 'rewrite', body: () => ({ error: 'invalid_client', error_description: `AADSTS50027: JWT token is invalid: ${em.issuedTokens()[0] ?? ''}`, error_codes: [50027] }) } });
+      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 1);
+      assert.ok(em.issuedTokens().length >= 1, 'a GitHub token was issued');
+      assert.match(run.stdout, /AADSTS50027: JWT token is invalid: \*\*\*/, 'the token was replaced, not dropped with its message');
+    }));
 });
