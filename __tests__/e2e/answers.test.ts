@@ -24,7 +24,7 @@ describe('answers from Azure are parsed, not trusted', { concurrency: 3 }, () =>
       em.controls.fault({ route: 'arm.vmss.get', times: Infinity, action: { kind: 'rewrite', body: (b) => ({ ...(b as Body), identity: { ...(b as Body).identity, principalId: HOSTILE } }) } });
       const run = await runAction(em, { ...api, 'user-assigned-ids': 'id-logs' });
       assert.equal(run.code, 1);
-      assert.match(errorLine(run), /^::error::Azure answered with an invalid principal id for scale set vmss-api in resource group rg-prod \(subscription [0-9a-f-]{36}\): 'x\\u0022\\u003b touch \/tmp\/pwned\\u003b echo \\u0022'\. The action used nothing of that answer\. Run the step again/);
+      assert.match(errorLine(run), /^Azure answered with an invalid principal id for scale set vmss-api in resource group rg-prod \(subscription [0-9a-f-]{36}\): 'x\\u0022\\u003b touch \/tmp\/pwned\\u003b echo \\u0022'\. The action used nothing of that answer\. Run the step again/);
       assert.equal(em.log.of('arm.vmss.patch').length, 0, 'no write from an answer that failed');
       assert.equal(run.outputs['principal-id'], '');
       assert.equal(run.outputs['principal-ids'], '[]');
@@ -46,7 +46,7 @@ describe('answers from Azure are parsed, not trusted', { concurrency: 3 }, () =>
       } });
       const run = await runAction(em, { ...web, 'user-assigned-ids': 'id-app' });
       assert.equal(run.code, 1);
-      assert.match(errorLine(run), /^::error::Azure answered with an invalid client id for scale set vmss-web .*: 'not-a-guid\\u0024\\u0028id\\u0029'\./);
+      assert.match(errorLine(run), /^Azure answered with an invalid client id for scale set vmss-web .*: 'not-a-guid\\u0024\\u0028id\\u0029'\./);
       assert.equal(em.log.of('arm.vmss.patch').length, 1);
       assert.ok(!everything(run).includes(bad), 'the value reached an output, the log or the summary');
       assert.equal(run.outputs['client-ids'], '[]');
@@ -68,7 +68,7 @@ describe('answers from Azure are parsed, not trusted', { concurrency: 3 }, () =>
       } });
       const run = await runAction(em, { ...web, 'user-assigned-ids': 'id-app' });
       assert.equal(run.code, 1);
-      assert.match(errorLine(run), /^::error::Azure answered with an invalid user-assigned identity id for scale set vmss-web .*storageAccounts\/stprodweb'\./);
+      assert.match(errorLine(run), /^Azure answered with an invalid user-assigned identity id for scale set vmss-web .*storageAccounts\/stprodweb'\./);
       assert.ok(!run.outputs['user-assigned-identities']?.includes('storageAccounts'), run.outputs['user-assigned-identities']);
       assert.ok(!(run.outputs['results'] ?? '').includes(`"${STORAGE}"`), 'results name the storage account as an identity');
       assert.ok(!run.summary.includes('stprodweb:'), 'the summary lists the storage account as an identity');
@@ -79,7 +79,7 @@ describe('answers from Azure are parsed, not trusted', { concurrency: 3 }, () =>
       em.controls.fault({ route: 'arm.operation', times: Infinity, action: { kind: 'rewrite', body: (b) => ({ ...(b as Body), status: 'NotSucceeded' }) } });
       const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'timeout-seconds': '20' });
       assert.equal(run.code, 1);
-      assert.match(errorLine(run), /^::error::Azure answered with an invalid operation status for the operation \/subscriptions\/.*\/operations\/[0-9a-f-]{36}: 'NotSucceeded'\./);
+      assert.match(errorLine(run), /^Azure answered with an invalid operation status for the operation \/subscriptions\/.*\/operations\/[0-9a-f-]{36}: 'NotSucceeded'\./);
       assert.equal(run.outputs['changed'], 'true', 'Azure had accepted the write');
       assert.notEqual(results(run)[0]?.error, undefined);
     }));
@@ -137,7 +137,7 @@ describe('answers from Azure are parsed, not trusted', { concurrency: 3 }, () =>
       } });
       const run = await runAction(em, { ...api, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${RG}` });
       assert.equal(run.code, 1);
-      assert.match(errorLine(run), new RegExp(`^::error::Azure answered with an invalid principal id for the role assignments of principal ${principal} at '${RG}': 'x\\\\u0027 or 1 eq 1'\\.`));
+      assert.match(errorLine(run), new RegExp(`^Azure answered with an invalid principal id for the role assignments of principal ${principal} at '${RG}': 'x\\\\u0027 or 1 eq 1'\\.`));
       const filters = em.log.of('arm.roleAssignments.list').map((e) => e.filter);
       assert.equal(filters.length, 1);
       assert.match(filters[0] ?? '', GUID_FILTER);
@@ -151,7 +151,7 @@ describe('answers from Azure are parsed, not trusted', { concurrency: 3 }, () =>
       em.controls.fault({ route: 'arm.roleAssignment.put', action: { kind: 'status', status: 409, code: 'RoleAssignmentExists', message: 'The role assignment already exists.' } });
       const run = await runAction(em, { ...api, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${RG}` });
       assert.equal(run.code, 1);
-      assert.match(errorLine(run), /^::error::Azure answered with an invalid principal id for scale set vmss-api /);
+      assert.match(errorLine(run), /^Azure answered with an invalid principal id for scale set vmss-api /);
       assert.equal(em.log.of('arm.roleAssignment.put').length, 0, 'a role assignment was written for it');
       for (const e of em.log.of('arm.roleAssignments')) assert.match(e.filter ?? '', GUID_FILTER);
       assert.ok(!everything(run).includes(hostile));
