@@ -167,6 +167,19 @@ export function resolveCloud(request: CloudRequest, metadata?: CloudMetadata): C
 }
 
 /**
+ * The origins a sign-in at `authorityHost` may reach: the authority's own, and for one of
+ * Microsoft's login hosts that cloud's other login hosts (MSAL sends requests to the alias its
+ * built-in metadata prefers, e.g. login.microsoftonline.com for login.windows.net). MSAL asks no
+ * instance discovery for these hosts (its metadata is built in), and none at all for the others
+ * (disableInstanceDiscovery), so login.microsoftonline.com is not added for sovereign clouds.
+ */
+export function signInOrigins(authorityHost: string): string[] {
+  const own = new URL(authorityHost).origin.toLowerCase();
+  const microsoft = builtinByLoginHost(hostOf(authorityHost));
+  return [...new Set([own, ...(microsoft?.loginHosts ?? []).map((h) => `https://${h}`)])];
+}
+
+/**
  * The GitHub OIDC audience for a sign-in at `authorityHost`: the given one, else the built-in
  * cloud's exchange audience at Microsoft's login hosts, else the authority's own origin. A
  * token meant for Microsoft's Entra (api://AzureADTokenExchange…) never goes anywhere else:

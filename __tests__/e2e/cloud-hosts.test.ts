@@ -3,10 +3,12 @@
 // src/audience-policy.ts). The host policy: the sign-in's requests go only to its login
 // endpoint (src/azure/sign-in.ts). Microsoft's login host is the emulator's, through its proxy.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Emulator } from '../../emulator/server.ts';
 import { withEmulator } from '../support/emulator.ts';
 import { runAction, type ActionRun, type RunOptions } from '../support/run-action.ts';
+import { json, startScripted } from '../support/scripted-server.ts';
 
 const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
 const STACK_AUDIENCE = 'https://management.contoso.onmicrosoft.com/81a55b53-ac16-4d07-9d0e-e8d4b5c2a3f1/';
@@ -61,5 +63,41 @@ describe('audience policy: no token for Microsoft resources from a custom cloud'
       assert.equal(token.length, 1);
       assert.equal(token[0]?.host, 'login.microsoftonline.com');
       assert.equal(em.log.of('arm.vmss.patch').length, 1);
+    }));
+});
+
+describe('host policy: the sign-in goes only to its login endpoint', { concurrency: 2 }, () => {
+  it('a login endpoint whose discovery document names a token endpoint on another host: refused, nothing sent there', () =>
+    withEmulator({}, async (em) => {
+      const elsewhere = await startScripted(em, () => json(400, { error: 'invalid_client', error_description: 'AADSTS700016: captured.' }));
+      const login = await startScripted(em, (req, origin) => {
+        const tenant = req.path.split('/')[1] ?? 'common';
+        if (!req.path.includes('/.well-known/openid-configuration')) return json(404, { error: 'not_found' });
+        return json(200, {
+          token_endpoint: `${elsewhere.origin}/${tenant}/oauth2/v2.0/token`,
+          authorization_endpoint: `${origin}/${tenant}/oauth2/v2.0/authorize`,
+          end_session_endpoint: `${origin}/${tenant}/oauth2/v2.0/logout`,
+          jwks_uri: `${origin}/${tenant}/discovery/v2.0/keys`,
+          issuer: `${origin}/${tenant}/v2.0`,
+          response_types_supported: ['code', 'id_token'],
+          token_endpoint_auth_methods_supported: ['private_key_jwt'],
+        });
+      });
+      try {
+        const bundle = `${login.caBundle}.both`;
+        writeFileSync(bundle, `${readFileSync(login.caBundle, 'utf8')}\n${readFileSync(elsewhere.caBundle, 'utf8')}`);
+        const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'authority-host': login.origin, 'timeout-seconds': '30' }, { withoutEndpoint: true, env: { NODE_EXTRA_CA_CERTS: bundle } });
+        assert.equal(run.code, 1);
+        assert.deepEqual(elsewhere.requests.map((r) => `${r.method} ${r.path}`), [], 'the other host received nothing');
+        const loginHost = new URL(login.origin).host.replace(/[.]/g, '\\.');
+        const otherHost = new URL(elsewhere.origin).host.replace(/[.]/g, '\\.');
+        assert.match(errorLine(run), new RegExp(`The sign-in at ${loginHost} was directed to ${otherHost} \\(POST /[^/]+/oauth2/v2\\.0/token\\), outside ${loginHost}\\. The action refused the request: nothing was sent to ${otherHost}\\.`));
+        assert.ok(login.requests.some((r) => r.path.includes('openid-configuration')), 'the discovery document was read');
+        assert.equal(run.outputs['changed'], 'false');
+        assert.equal(em.log.writes().length, 0);
+      } finally {
+        await login.stop();
+        await elsewhere.stop();
+      }
     }));
 });
