@@ -1,7 +1,7 @@
 // The entry point stays small: it validates the inputs, arms the deadline and the signal
 // handlers, and starts the GitHub OIDC token request (and a custom cloud's metadata read) before the Azure SDK (most of the bundle)
 // is loaded, so the network round trip overlaps with loading the code that needs it.
-import { runSignal } from './abort.ts';
+import { abortable, runSignal } from './abort.ts';
 import { InputError } from './errors.ts';
 import { readSettings, targetsIfValid, type InputName } from './inputs.ts';
 import { prefetchIdToken, prefetchMetadata } from './oidc-prefetch.ts';
@@ -22,13 +22,14 @@ try {
 if (settings) {
   const stop = runSignal(settings.timeoutSeconds);
   const audience = settings.signIn.kind === 'oidc' ? settings.signIn.audience : undefined;
-  const prefetch = audience ? prefetchIdToken(audience, process.env) : undefined;
+  const prefetch = audience ? prefetchIdToken(audience, process.env, stop.signal) : undefined;
   // A custom cloud's metadata is read before sign-in whatever the inputs say: start it too (no credentials go with it).
   // Not when OIDC sign-in cannot even start (no id-token permission): that fails before any request.
   const canSignIn = settings.signIn.kind !== 'oidc' || (!!process.env['ACTIONS_ID_TOKEN_REQUEST_URL'] && !!process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
-  const metadataSent = settings.cloud.kind === 'custom' && canSignIn ? prefetchMetadata(settings.cloud.resourceManager, process.env) : undefined;
+  const metadataSent = settings.cloud.kind === 'custom' && canSignIn ? prefetchMetadata(settings.cloud.resourceManager, process.env, stop.signal) : undefined;
   // Loading the rest blocks this thread; let the requests leave first, then load while they are answered.
-  await Promise.all([prefetch?.sent, metadataSent]);
+  // Not past a cancel or the deadline (a TLS handshake may never end): run() then reports it, outputs included.
+  await abortable(Promise.all([prefetch?.sent, metadataSent]), stop.signal).catch(() => undefined);
   const { run } = await import('./main.ts');
   await run(settings, process.env, stop, prefetch);
 }
