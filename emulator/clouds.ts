@@ -80,12 +80,12 @@ export const GRAPH_HOST = 'graph.microsoft.com';
 
 export type HostService = 'arm' | 'entra' | 'github' | 'graph';
 
-export function emulatorCloud(origin: string): CloudProfile {
+export function emulatorCloud(origin: string, audiences = [EMULATOR_AUDIENCE]): CloudProfile {
   return {
     name: EMULATOR_CLOUD_NAME,
     resourceManager: `${origin}/`,
     loginEndpoint: `${origin}/`,
-    audiences: withAndWithoutSlash([EMULATOR_AUDIENCE]),
+    audiences: withAndWithoutSlash(audiences.map((a) => a.replace(/\/?$/, '/'))),
     graph: 'https://graph.windows.net/',
     portal: `${origin}/`,
     gallery: `${origin}/`,

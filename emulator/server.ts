@@ -48,6 +48,11 @@ export interface StartOptions {
    * `controls.setBudgets()`; the 429s sent for budgets are counted in `controls.throttled`.
    */
   budgets?: BudgetsInput | 'off';
+  /**
+   * The ARM token audiences of the emulator's own cloud, the preferred one first (default: its
+   * own, EMULATOR_AUDIENCE): an Azure Stack Hub's `https://management.<tenant>.onmicrosoft.com/<guid>`.
+   */
+  audiences?: string[];
 }
 
 export interface Emulator {
@@ -131,7 +136,7 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
   server.on('clientError', (_err, socket) => socket.destroy());
   const port = (server.address() as AddressInfo).port;
   const origin = `https://127.0.0.1:${port}`;
-  const ownCloud = emulatorCloud(origin);
+  const ownCloud = emulatorCloud(origin, options.audiences);
 
   const [ghKey, entraKey] = await Promise.all([makeSigningKey('github-1'), makeSigningKey('entra-1')]);
   const github: GithubOidc = { issuer: origin, key: ghKey, requestToken: randomBytes(24).toString('base64url'), lifetimeSeconds: GITHUB_TOKEN_LIFETIME_S, issued: [] };
@@ -246,7 +251,7 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
       githubIssuer: github.issuer,
       authorityHost: origin,
       resourceManager: origin,
-      audience: EMULATOR_AUDIENCE,
+      audience: options.audiences?.[0] ?? EMULATOR_AUDIENCE,
       metadata: `${origin}/metadata/endpoints?api-version=2022-09-01`,
       proxy: proxy.url,
     },

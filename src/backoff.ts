@@ -1,5 +1,6 @@
-// One waiting rule for every retry loop: what Azure asked for, else exponential backoff with
-// jitter so parallel jobs do not retry in lockstep.
+// One waiting rule for every retry loop: what Azure asked for, but never less than a second,
+// else exponential backoff with jitter so parallel jobs do not retry in lockstep.
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 
 export interface HeaderSource {
   get(name: string): string | undefined;
@@ -22,9 +23,21 @@ export function retryAfterMs(headers: HeaderSource | undefined, now = Date.now()
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/**
+ * The least wait Azure can ask for: a Retry-After of 0, a negative one, or a date in the past
+ * would otherwise mean "at once", and a loop that obeys it hammers ARM (5,738 polls in 9 s).
+ */
+export const MIN_RETRY_AFTER_MS = 1000;
+
+/** What Azure asked for (retryAfterMs), never under MIN_RETRY_AFTER_MS; undefined when it asked nothing. */
+export function askedWaitMs(headers: HeaderSource | undefined, now = Date.now()): number | undefined {
+  const asked = retryAfterMs(headers, now);
+  return asked === undefined ? undefined : Math.max(MIN_RETRY_AFTER_MS, asked);
+}
+
 /** attempt 0, 1, 2 … → about 1 s, 2 s, 4 s … capped at `capMs`, with jitter in the upper half. */
 export function backoffMs(attempt: number, headers?: HeaderSource, capMs = 30_000, baseMs = 1000): number {
-  const asked = retryAfterMs(headers);
+  const asked = askedWaitMs(headers);
   if (asked !== undefined) return asked;
   const cap = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 10));
   return Math.round(cap / 2 + Math.random() * (cap / 2));
@@ -38,4 +51,25 @@ export function headersOf(source: unknown): HeaderSource | undefined {
   if (typeof (h as HeaderSource).get === 'function') return h as HeaderSource;
   const record = h as Record<string, string | undefined>;
   return { get: (name) => record[name] ?? record[name.toLowerCase()] };
+}
+
+const RETRY_AFTER_HEADERS = ['retry-after-ms', 'x-ms-retry-after-ms', 'retry-after'];
+
+/**
+ * For the SDK's own retries of reads (429 and 503 with a Retry-After, retried at once when it
+ * says 0 or less): the answer asks for what askedWaitMs makes of it, in the one header the
+ * SDK's retry policy reads first.
+ */
+export function retryAfterFloorPolicy(): PipelinePolicy {
+  return {
+    name: 'vmssRetryAfterFloor',
+    sendRequest: async (request, next) => {
+      const response = await next(request);
+      if ((response.status !== 429 && response.status !== 503) || !RETRY_AFTER_HEADERS.some((h) => response.headers.has(h))) return response;
+      const asked = askedWaitMs(response.headers) ?? MIN_RETRY_AFTER_MS;
+      for (const name of RETRY_AFTER_HEADERS) response.headers.delete(name);
+      response.headers.set('retry-after-ms', String(asked));
+      return response;
+    },
+  };
 }

@@ -1,5 +1,6 @@
 // Azure clouds and the security model for endpoints: a token goes only to the hosts of the
 // cloud it was issued for. Pure: the custom cloud's metadata is fetched in azure/cloud-metadata.ts.
+import { isMicrosoftLogin, microsoftResource } from './audience-policy.ts';
 import { ActionError, InputError } from './errors.ts';
 import type { CloudRequest } from './settings.ts';
 import { hasControlCharacters, q } from './text.ts';
@@ -93,18 +94,35 @@ export function readCloud(environment: string, resourceManager: string, audience
     throw new InputError('resource-manager-audience', `is only for a custom resource-manager-endpoint (Azure Stack Hub, private clouds); ${known?.name ?? base.name} has a fixed audience. Remove it.`);
   }
   if (known) return { kind: 'builtin', name: known.name, ...(authority ? { authorityHost: authority } : {}) };
-  if (audience) checkCustomAudience('resource-manager-audience', audience, endpoint ?? '');
+  if (audience) {
+    checkAudienceSyntax('resource-manager-audience', audience);
+    // Without authority-host the login endpoint comes from the metadata, Microsoft's for Azure Stack Hub: checked as such now, and again once known.
+    const refusal = audienceRefusal(audience, authority ?? 'https://login.microsoftonline.com', endpoint ?? '');
+    if (refusal) throw new InputError('resource-manager-audience', `${q(audience)} ${refusal} Give the custom cloud's own audience.`);
+  }
   return { kind: 'custom', resourceManager: endpoint ?? '', ...(audience ? { audience } : {}), ...(authority ? { authorityHost: authority } : {}) };
 }
 
-function checkCustomAudience(input: string, audience: string, endpoint: string): void {
-  if (audience.length > 512 || hasControlCharacters(audience) || !/^[a-z][a-z0-9+.-]*:\S+$/i.test(audience)) {
+function checkAudienceSyntax(input: string, audience: string): void {
+  const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(audience);
+  if (audience.length > 512 || hasControlCharacters(audience) || (!guid && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(audience))) {
     throw new InputError(input, `${q(audience)} is not an audience URI (for example https://management.<tenant>.onmicrosoft.com/<guid>).`);
   }
+}
+
+/**
+ * The audience policy: a custom cloud that signs in at Microsoft's Entra ID never gets a token
+ * for one of Microsoft's own resources, whatever the spelling (microsoftResource decides on the
+ * host). Says why, after the audience itself, or undefined when it may be asked for.
+ */
+function audienceRefusal(audience: string, loginEndpoint: string, endpoint: string): string | undefined {
+  if (!isMicrosoftLogin(loginEndpoint)) return undefined;
+  const target = endpoint ? hostOf(endpoint) : 'the custom endpoint';
   const cloud = builtinOfAudience(audience);
-  if (cloud) {
-    throw new InputError(input, `${q(audience)} is ${cloud}'s Azure Resource Manager audience. A token for it is valid against ${cloud}, so the action never sends one to ${hostOf(endpoint)}. Give the custom cloud's own audience.`);
-  }
+  if (cloud) return `is ${cloud}'s Azure Resource Manager audience. A token for it is valid against ${cloud}, so the action never sends one to ${target}.`;
+  const resource = microsoftResource(audience);
+  if (!resource) return undefined;
+  return `names ${resource}. Entra ID at ${hostOf(loginEndpoint)} would issue a token valid against that service, so the action never asks for one to send to ${target}.`;
 }
 
 /** What a custom cloud's `/metadata/endpoints` document says. */
@@ -125,13 +143,6 @@ export function resolveCloud(request: CloudRequest, metadata?: CloudMetadata): C
   if (!audience) {
     throw new ActionError(`resource-manager-endpoint ${q(endpoint)} is not one of Azure's built-in clouds and its metadata (${endpoint}/metadata/endpoints) names no token audience. Give resource-manager-audience (the custom cloud's ARM audience).`);
   }
-  if (!request.audience) {
-    const cloud = builtinOfAudience(audience);
-    if (cloud) {
-      throw new ActionError(`The metadata of ${q(endpoint)} asks for tokens with ${cloud}'s audience ${q(audience)}. Such a token is valid against ${cloud}, so the action will not send one to ${hostOf(endpoint)}. Use ${cloud}'s own endpoint, or give the custom cloud's audience in resource-manager-audience.`);
-    }
-    checkCustomAudience('resource-manager-endpoint', audience, endpoint);
-  }
   const login = metadata?.loginEndpoint ? endpointUrl('resource-manager-endpoint', metadata.loginEndpoint) : undefined;
   if (request.authorityHost && login && hostOf(request.authorityHost) !== hostOf(login)) {
     throw new InputError('authority-host', `${q(request.authorityHost)} disagrees with the login endpoint ${q(login)} that ${endpoint}/metadata/endpoints names. Remove authority-host, or correct it.`);
@@ -140,9 +151,32 @@ export function resolveCloud(request: CloudRequest, metadata?: CloudMetadata): C
   if (!authority) {
     throw new ActionError(`The metadata of ${q(endpoint)} names no login endpoint. Give authority-host (the custom cloud's Entra ID or ADFS URL).`);
   }
+  if (!request.audience) checkAudienceSyntax('resource-manager-endpoint', audience);
+  const refusal = audienceRefusal(audience, authority, endpoint);
+  if (refusal && request.audience) throw new InputError('resource-manager-audience', `${q(audience)} ${refusal} Give the custom cloud's own audience.`);
+  const cloud = builtinOfAudience(audience);
+  if (refusal && cloud) {
+    throw new ActionError(`The metadata of ${q(endpoint)} asks for tokens with ${cloud}'s audience ${q(audience)}. Such a token is valid against ${cloud}, so the action will not send one to ${hostOf(endpoint)}. Use ${cloud}'s own endpoint, or give the custom cloud's audience in resource-manager-audience.`);
+  }
+  if (refusal) {
+    throw new ActionError(`The metadata of ${q(endpoint)} asks for tokens with audience ${q(audience)}, which ${refusal} Use the cloud's own endpoint, or give the custom cloud's audience in resource-manager-audience.`);
+  }
   return {
     name: hostOf(endpoint), resourceManager: endpoint, audience, scope: `${audience.replace(/\/+$/, '')}/.default`, authorityHost: authority, customAuthority: !builtinByLoginHost(hostOf(authority)),
   };
+}
+
+/**
+ * The origins a sign-in at `authorityHost` may reach: the authority's own, and for one of
+ * Microsoft's login hosts that cloud's other login hosts (MSAL sends requests to the alias its
+ * built-in metadata prefers, e.g. login.microsoftonline.com for login.windows.net). MSAL asks no
+ * instance discovery for these hosts (its metadata is built in), and none at all for the others
+ * (disableInstanceDiscovery), so login.microsoftonline.com is not added for sovereign clouds.
+ */
+export function signInOrigins(authorityHost: string): string[] {
+  const own = new URL(authorityHost).origin.toLowerCase();
+  const microsoft = builtinByLoginHost(hostOf(authorityHost));
+  return [...new Set([own, ...(microsoft?.loginHosts ?? []).map((h) => `https://${h}`)])];
 }
 
 /**

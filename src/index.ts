@@ -3,7 +3,7 @@
 // is loaded, so the network round trip overlaps with loading the code that needs it.
 // Before anything else, the environment is closed (src/environment.ts): none of the SDK is loaded yet.
 import { closeEnvironment, removalWarning } from './environment.ts';
-import { runSignal } from './abort.ts';
+import { abortable, runSignal } from './abort.ts';
 import { InputError } from './errors.ts';
 import { readSettings, targetsIfValid, type InputName } from './inputs.ts';
 import { prefetchIdToken, prefetchMetadata } from './oidc-prefetch.ts';
@@ -30,13 +30,14 @@ try {
 if (settings) {
   const stop = runSignal(settings.timeoutSeconds);
   const audience = settings.signIn.kind === 'oidc' ? settings.signIn.audience : undefined;
-  const prefetch = audience ? prefetchIdToken(audience, process.env) : undefined;
+  const prefetch = audience ? prefetchIdToken(audience, process.env, stop.signal) : undefined;
   // A custom cloud's metadata is read before sign-in whatever the inputs say: start it too (no credentials go with it).
   // Not when OIDC sign-in cannot even start (no id-token permission): that fails before any request.
   const canSignIn = settings.signIn.kind !== 'oidc' || (!!process.env['ACTIONS_ID_TOKEN_REQUEST_URL'] && !!process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
-  const metadataSent = settings.cloud.kind === 'custom' && canSignIn ? prefetchMetadata(settings.cloud.resourceManager, process.env) : undefined;
+  const metadataSent = settings.cloud.kind === 'custom' && canSignIn ? prefetchMetadata(settings.cloud.resourceManager, process.env, stop.signal) : undefined;
   // Loading the rest blocks this thread; let the requests leave first, then load while they are answered.
-  await Promise.all([prefetch?.sent, metadataSent]);
+  // Not past a cancel or the deadline (a TLS handshake may never end): run() then reports it, outputs included.
+  await abortable(Promise.all([prefetch?.sent, metadataSent]), stop.signal).catch(() => undefined);
   // The SDK's log is routed through the writer before any other SDK module is evaluated.
   (await import('./sdk-log.ts')).routeSdkLog(process.env);
   const { run } = await import('./main.ts');

@@ -22,23 +22,35 @@ const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY
 // Node's own https client ignores proxies; @actions/core's and the SDK's honour them, so leave it to those.
 const behindProxy = (env: NodeJS.ProcessEnv) => PROXY_VARIABLES.some((v) => env[v]);
 
-/** One GET; undefined on any failure. `sent` settles once the request is on the wire (or has failed). */
-function get(target: string, headers: Record<string, string>): { sent: Promise<void>; response: Promise<Fetched | undefined> } {
+/** Gives up on a request that has not been answered by then (a stalled TLS handshake has no idle timeout); asked again later. */
+const GIVE_UP_MS = 10_000;
+
+/**
+ * One GET; undefined on any failure. `sent` settles once the request is on the wire (or has
+ * failed). The run's signal destroys it: nothing waits on it past a cancel or the deadline.
+ */
+function get(target: string, headers: Record<string, string>, signal: AbortSignal): { sent: Promise<void>; response: Promise<Fetched | undefined> } {
   let markSent: () => void = () => undefined;
   const sent = new Promise<void>((resolve) => (markSent = resolve));
   const response = new Promise<Fetched | undefined>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
     const fail = () => {
+      clearTimeout(timer);
       markSent();
       resolve(undefined);
     };
     try {
       const request = target.startsWith('http:') ? httpRequest : httpsRequest;
-      const req = request(target, { headers: { ...headers, accept: 'application/json' }, timeout: 10_000 }, (res) => {
+      const req = request(target, { headers: { ...headers, accept: 'application/json' }, timeout: GIVE_UP_MS, signal }, (res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, body });
+        });
         res.on('error', fail);
       });
+      timer = setTimeout(() => req.destroy(), GIVE_UP_MS).unref();
       req.on('finish', markSent);
       req.on('timeout', () => req.destroy());
       req.on('error', fail);
@@ -50,11 +62,11 @@ function get(target: string, headers: Record<string, string>): { sent: Promise<v
   return { sent, response };
 }
 
-export function prefetchIdToken(audience: string, env: NodeJS.ProcessEnv): Prefetch | undefined {
+export function prefetchIdToken(audience: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Prefetch | undefined {
   const url = env['ACTIONS_ID_TOKEN_REQUEST_URL'];
   const bearer = env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
   if (!url || !bearer || behindProxy(env)) return undefined;
-  const { sent, response } = get(`${url}&audience=${encodeURIComponent(audience)}`, { authorization: `Bearer ${bearer}` });
+  const { sent, response } = get(`${url}&audience=${encodeURIComponent(audience)}`, { authorization: `Bearer ${bearer}` }, signal);
   const token = response.then((r) => {
     try {
       const value = r?.status === 200 ? (JSON.parse(r.body) as { value?: unknown }).value : undefined;
@@ -76,9 +88,9 @@ let metadata: { endpoint: string; response: Promise<Fetched | undefined> } | und
  * Starts reading a custom cloud's `{endpoint}/metadata/endpoints` (an https URL checked by the
  * inputs). It carries no credentials, like the SDK's read it stands in for.
  */
-export function prefetchMetadata(endpoint: string, env: NodeJS.ProcessEnv): Promise<void> | undefined {
+export function prefetchMetadata(endpoint: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<void> | undefined {
   if (behindProxy(env)) return undefined;
-  const { sent, response } = get(`${endpoint}/metadata/endpoints?api-version=${METADATA_API_VERSION}`, { 'user-agent': USER_AGENT });
+  const { sent, response } = get(`${endpoint}/metadata/endpoints?api-version=${METADATA_API_VERSION}`, { 'user-agent': USER_AGENT }, signal);
   metadata = { endpoint, response };
   return sent;
 }

@@ -2,6 +2,7 @@
 // user agent, and the retry policy. Reads retry in the SDK pipeline; writes never do, so the
 // action itself decides what a lost answer means (it reads the scale set again).
 import type { ClientOptions } from '@azure-rest/core-client';
+import { retryAfterFloorPolicy } from '../backoff.ts';
 import type { Pacer } from './pacing.ts';
 import type { Tenants } from './tenants.ts';
 
@@ -19,6 +20,8 @@ export interface Endpoint {
 export function clientOptions(cloud: Endpoint, purpose: 'read' | 'write'): ClientOptions & { endpoint: string } {
   return {
     additionalPolicies: [
+      // Below the SDK's retry policy: it never retries sooner than a second, whatever Retry-After says.
+      { policy: retryAfterFloorPolicy(), position: 'perRetry' as const },
       ...(cloud.pacer ? [{ policy: cloud.pacer.policy(), position: 'perRetry' as const }] : []),
       // After the bearer policy: it replaces the token for subscriptions of other tenants.
       ...(cloud.tenants ? [{ policy: cloud.tenants.policy(), position: 'perRetry' as const }] : []),

@@ -2,6 +2,7 @@
 // and which audience its ARM expects. Asked without credentials: nothing secret goes there.
 import { getClient, type PathUncheckedResponse } from '@azure-rest/core-client';
 import type { CloudMetadata } from '../cloud.ts';
+import { abortable } from '../abort.ts';
 import { ActionError } from '../errors.ts';
 import { q } from '../text.ts';
 import { METADATA_API_VERSION, takePrefetchedMetadata } from '../oidc-prefetch.ts';
@@ -28,7 +29,7 @@ export function parseMetadata(body: unknown, endpoint: string): CloudMetadata | 
 /** Reads `{endpoint}/metadata/endpoints`; undefined when the endpoint has none (404). */
 export async function readCloudMetadata(endpoint: string, signal: AbortSignal): Promise<CloudMetadata | undefined> {
   // The entry point may have asked already (oidc-prefetch.ts); a clear answer is used, anything else is asked again here.
-  const prefetched = await takePrefetchedMetadata(endpoint);
+  const prefetched = await abortable(takePrefetchedMetadata(endpoint) ?? Promise.resolve(undefined), signal);
   if (prefetched?.status === 404) return undefined;
   if (prefetched?.status === 200) {
     try {

@@ -7,7 +7,7 @@ import type { PathUncheckedResponse } from '@azure-rest/core-client';
 import { createHttpPoller, type OperationResponse } from '@azure/core-lro';
 import type { TokenCredential } from '@azure/identity';
 import { sleep } from '../abort.ts';
-import { backoffMs, headersOf, retryAfterMs } from '../backoff.ts';
+import { askedWaitMs, backoffMs, headersOf } from '../backoff.ts';
 import type { IdentityPatch } from '../plan.ts';
 import type { ScaleSetRef } from '../settings.ts';
 import { armFailure, ArmRequestError, failureFromBody, failureFromResponse, type ArmErrorDetail } from './arm-errors.ts';
@@ -166,7 +166,9 @@ export class ScaleSets {
   /**
    * Follows a long-running operation to its end with core-lro's poller, polling at a fixed rate
    * (one interval between the starts of two polls, so round trips do not add up into drift) and
-   * not at once: Compute has only just accepted the write. A Retry-After from Azure wins.
+   * not at once: Compute has only just accepted the write. A Retry-After from Azure can slow the
+   * polls, never speed them up: two status requests of one operation, retries included, are
+   * always at least the poll interval (1 s or more) apart, whatever Retry-After says.
    * The write is in once accepted: a poll that fails for want of an answer (dropped connection,
    * 5xx, 429) only delays the news and is tried again until the run's deadline.
    */
@@ -174,9 +176,10 @@ export class ScaleSets {
     const { signal } = hooks;
     const context = this.context(ref.subscriptionId, 'read');
     let askedMs: number | undefined;
+    let lastPollAt = 0;
     const seen: { last?: PathUncheckedResponse } = {};
     const note = (response: PathUncheckedResponse) => {
-      askedMs = retryAfterMs(headersOf(response));
+      askedMs = askedWaitMs(headersOf(response));
       seen.last = response;
       return response;
     };
@@ -184,11 +187,12 @@ export class ScaleSets {
       this.onOwnHost(path, 'an operation status URL');
       for (let attempt = 0; ; attempt++) {
         try {
+          lastPollAt = Date.now();
           const response = note(await context.pathUnchecked(path).get({ abortSignal: signal }));
           return expect(response, ['200', '201', '202', '204']);
         } catch (error) {
           if (signal.aborted || !isTransient(error)) throw error;
-          const wait = backoffMs(attempt, armFailure(error).headers, 30_000, this.pollMs);
+          const wait = Math.max(this.pollMs, backoffMs(attempt, armFailure(error).headers, 30_000, this.pollMs));
           hooks.onPollTrouble?.(armFailure(error).message, wait);
           await sleep(wait, signal);
         }
@@ -204,12 +208,11 @@ export class ScaleSets {
       processResult: async (result) => (result as PathUncheckedResponse).body,
     });
     await poller.submitted();
-    let next = Date.now() + (askedMs ?? this.pollMs);
+    let next = Date.now() + Math.max(this.pollMs, askedMs ?? 0);
     while (!poller.isDone) {
       await sleep(Math.max(0, next - Date.now()), signal);
-      const sentAt = Date.now();
       await poller.poll({ abortSignal: signal });
-      next = askedMs !== undefined ? Date.now() + askedMs : sentAt + this.pollMs;
+      next = Math.max(lastPollAt + this.pollMs, askedMs !== undefined ? Date.now() + askedMs : 0);
     }
     const status = (poller.operationState as { status?: string } | undefined)?.status ?? 'failed';
     if (status !== 'succeeded') {

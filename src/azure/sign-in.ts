@@ -2,8 +2,9 @@
 // (ClientAssertionCredential), or the Azure CLI session of an earlier azure/login step.
 import * as core from '@actions/core';
 import { AzureCliCredential, ClientAssertionCredential, type TokenCredential } from '@azure/identity';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { abortable } from '../abort.ts';
-import { oidcAudienceFor, type Cloud } from '../cloud.ts';
+import { oidcAudienceFor, signInOrigins, type Cloud } from '../cloud.ts';
 import { ActionError } from '../errors.ts';
 import { NO_ID_TOKEN, oidcFailed } from '../messages.ts';
 import type { Prefetch } from '../oidc-prefetch.ts';
@@ -109,14 +110,52 @@ export function signIn(settings: SignIn, cloud: Cloud, env: NodeJS.ProcessEnv, s
       .finally(() => (inflight = undefined));
     return inflight;
   };
+  const refusals: ActionError[] = [];
   const credential = new ClientAssertionCredential(settings.tenantId, settings.clientId, getAssertion, {
     authorityHost: cloud.authorityHost,
+    // After the redirect policy, so a redirected request is checked too.
+    additionalPolicies: [{ policy: loginHostsOnly(cloud.authorityHost, refusals), position: 'perRetry' }],
     // Outside Microsoft's clouds MSAL would otherwise ask login.microsoftonline.com to validate the authority.
     disableInstanceDiscovery: cloud.customAuthority,
     // Subscriptions of a fleet may live in other tenants (azure/tenants.ts asks for those by name).
     additionallyAllowedTenants: ['*'],
   });
-  return { credential: maskingTokens(credential), describe: `app ${settings.clientId} in tenant ${settings.tenantId} (GitHub OIDC)`, facts, audience };
+  return { credential: maskingTokens(refusalFirst(credential, refusals)), describe: `app ${settings.clientId} in tenant ${settings.tenantId} (GitHub OIDC)`, facts, audience };
+}
+
+/**
+ * The host policy of the sign-in: every request MSAL makes (OpenID discovery, the token request
+ * carrying the GitHub token, a redirect) goes to the login endpoint's origin, or for Microsoft's
+ * login hosts to that cloud's. A discovery document or a redirect naming any other host is
+ * refused before a byte leaves, whatever MSAL or the environment made of the authority.
+ */
+function loginHostsOnly(authorityHost: string, refusals: ActionError[]): PipelinePolicy {
+  const allowed = signInOrigins(authorityHost);
+  const login = new URL(authorityHost).host;
+  return {
+    name: 'vmssLoginHostsOnly',
+    sendRequest: (request, next) => {
+      const target = new URL(request.url);
+      if (allowed.includes(target.origin.toLowerCase())) return next(request);
+      const refusal = new ActionError(`The sign-in at ${login} was directed to ${clip(target.host, 100)} (${request.method} ${clip(target.pathname, 200)}), outside ${allowed.map((o) => new URL(o).host).join(', ')}. The action refused the request: nothing was sent to ${clip(target.host, 100)}. The login endpoint's OpenID configuration (or a redirect) points outside it: check authority-host, or the login endpoint the custom cloud's metadata names.`);
+      refusals.push(refusal);
+      return Promise.reject(refusal);
+    },
+  };
+}
+
+/** MSAL reports a refused request as a network error: the sign-in fails with the refusal itself. */
+function refusalFirst(credential: TokenCredential, refusals: ActionError[]): TokenCredential {
+  return {
+    getToken: async (scopes, options) => {
+      const before = refusals.length;
+      try {
+        return await credential.getToken(scopes, options);
+      } catch (error) {
+        throw refusals[before] ?? error;
+      }
+    },
+  };
 }
 
 /**
