@@ -9,6 +9,8 @@ export interface Mutation {
   file: string;
   find: string;
   replace: string;
+  /** Further edits of the same break, where the promise is kept in more than one place. */
+  also?: { file: string; find: string; replace: string }[];
   /** Test files, relative to the repo. */
   tests: string[];
   /** Only the tests whose name matches (a regular expression). */
@@ -128,5 +130,47 @@ export const MUTATIONS: Mutation[] = [
     find: 'const line = redact(withoutRequestInternals(formatArguments(args)));',
     replace: 'const line = args.map(String).join(\' \'); void redact; void withoutRequestInternals; void formatArguments;',
     tests: ['__tests__/e2e/sdk-log.test.ts'],
+  },
+  {
+    guarantee: 'A custom cloud gets no token for a Microsoft first-party resource',
+    name: 'first-party-audience',
+    what: 'a custom audience on a Microsoft host passes the policy',
+    file: 'src/audience-policy.ts',
+    find: 'const domain = microsoftDomainOf(url.hostname);',
+    replace: 'const domain: string | undefined = url.hostname === \'\' ? microsoftDomainOf(url.hostname) : undefined;',
+    tests: ['__tests__/e2e/cloud-hosts.test.ts'],
+  },
+  {
+    guarantee: "The sign-in's requests go only to the login endpoint's hosts",
+    name: 'sign-in-any-host',
+    what: 'the credential follows a discovery document to any host',
+    file: 'src/azure/sign-in.ts',
+    find: 'if (allowed.includes(target.origin.toLowerCase())) return next(request);',
+    replace: 'if (allowed.length >= 0) return next(request);',
+    tests: ['__tests__/e2e/cloud-hosts.test.ts'],
+  },
+  {
+    guarantee: 'At most one status poll a second per operation, whatever Retry-After says',
+    name: 'no-poll-floor',
+    what: 'a Retry-After of 0 is honoured as given',
+    file: 'src/backoff.ts',
+    find: 'return asked === undefined ? undefined : Math.max(MIN_RETRY_AFTER_MS, asked);',
+    replace: 'return asked === undefined ? undefined : Math.max(MIN_RETRY_AFTER_MS * 0, asked);',
+    tests: ['__tests__/e2e/deadlines.test.ts'],
+    testName: 'Retry-After|retry-after',
+  },
+  {
+    guarantee: 'Every wait obeys the deadline, the early metadata read included',
+    name: 'prefetch-ignores-abort',
+    what: 'the entry point waits for its early requests without the abort signal',
+    file: 'src/index.ts',
+    find: 'await abortable(Promise.all([prefetch?.sent, metadataSent]), stop.signal).catch(() => undefined);',
+    replace: 'await Promise.all([prefetch?.sent, metadataSent]).catch(() => abortable);',
+    also: [
+      { file: 'src/oidc-prefetch.ts', find: 'timeout: GIVE_UP_MS, signal }', replace: 'timeout: GIVE_UP_MS, signal: signal.aborted ? undefined : undefined }' },
+      { file: 'src/azure/cloud-metadata.ts', find: 'const prefetched = await abortable(takePrefetchedMetadata(endpoint) ?? Promise.resolve(undefined), signal);', replace: 'const prefetched = await (takePrefetchedMetadata(endpoint) ?? abortable(Promise.resolve(undefined), signal));' },
+    ],
+    tests: ['__tests__/e2e/deadlines.test.ts'],
+    testName: 'stalled TLS|connection is held|deadline',
   },
 ];

@@ -40,11 +40,13 @@ function mutatedCopy(m: Mutation): string {
   const dir = mkdtempSync(join(tmpdir(), `guarantee-${m.name}-`));
   for (const entry of COPIED) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const file = join(dir, m.file);
-  const text = readFileSync(file, 'utf8');
-  const hits = text.split(m.find).length - 1;
-  if (hits !== 1) throw new Error(`${m.file} holds ${JSON.stringify(m.find)} ${hits} times (expected once): update the mutation`);
-  writeFileSync(file, text.replace(m.find, m.replace));
+  for (const edit of [m, ...(m.also ?? [])]) {
+    const file = join(dir, edit.file);
+    const text = readFileSync(file, 'utf8');
+    const hits = text.split(edit.find).length - 1;
+    if (hits !== 1) throw new Error(`${edit.file} holds ${JSON.stringify(edit.find)} ${hits} times (expected once): update the mutation`);
+    writeFileSync(file, text.replace(edit.find, edit.replace));
+  }
   return dir;
 }
 

@@ -7,12 +7,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Emulator } from '../../emulator/server.ts';
 import { withEmulator } from '../support/emulator.ts';
-import { runAction, type ActionRun, type RunOptions } from '../support/run-action.ts';
+import { runAction, type RunOptions } from '../support/run-action.ts';
 import { json, startScripted } from '../support/scripted-server.ts';
+import { errorLine } from '../support/outcome.ts';
 
 const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
 const STACK_AUDIENCE = 'https://management.contoso.onmicrosoft.com/81a55b53-ac16-4d07-9d0e-e8d4b5c2a3f1/';
-const errorLine = (run: ActionRun) => (run.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '').replace(/%0A/g, '\n').replace(/%25/g, '%');
 
 /** The emulator's metadata, as a custom cloud that signs in at Microsoft's Entra ID would publish it. */
 function microsoftLoginMetadata(em: Emulator, audience: string): void {

@@ -6,12 +6,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { DEPLOYER_OBJECT_ID, RG, withEmulator } from '../support/emulator.ts';
-import { runAction, type ActionRun } from '../support/run-action.ts';
+import { runAction } from '../support/run-action.ts';
+import { errorLine, results, stopTiming } from '../support/outcome.ts';
 
 const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
-interface Result { scaleSet: string; changed: boolean; write: string; error?: string }
-const results = (run: ActionRun) => JSON.parse(run.outputs['results'] ?? 'null') as Result[];
-const errorLine = (run: ActionRun) => (run.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '').replace(/%0A/g, '\n').replace(/%25/g, '%');
 
 /** A TCP server that accepts connections and never says a word: every TLS handshake with it stalls. */
 async function silentServer(): Promise<{ origin: string; connections: () => number; stop: () => Promise<void> }> {
@@ -32,14 +30,15 @@ async function silentServer(): Promise<{ origin: string; connections: () => numb
 }
 
 describe('a stalled TLS handshake on the custom cloud metadata read', { concurrency: 2 }, () => {
-  it('timeout-seconds 10: the step ends by the deadline + 2 s, outputs written', () =>
+  it('timeout-seconds 10: the step ends by the deadline + 2 s, outputs written [timing]', () =>
     withEmulator({}, async (em) => {
       const arm = await silentServer();
       try {
         const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'resource-manager-endpoint': arm.origin, 'timeout-seconds': '10' });
         assert.equal(run.code, 1);
         assert.ok(arm.connections() >= 1, 'the metadata read reached the server');
-        assert.ok(run.durationMs < 12_000, `took ${run.durationMs} ms`);
+        const timing = stopTiming(run);
+        assert.ok(timing && timing.uptimeMs < 12_000 && timing.stopToExitMs < 2000, `the action's own clock: ${JSON.stringify(timing)} (deadline 10 s)`);
         assert.match(errorLine(run), /Timed out after 10 s \(timeout-seconds\)\. The step stopped while signing in; nothing was written to Azure\./);
         assert.equal(run.outputs['changed'], 'false');
         assert.match(results(run)[0]?.error ?? '', /Timed out after 10 s/);
@@ -50,7 +49,7 @@ describe('a stalled TLS handshake on the custom cloud metadata read', { concurre
     }));
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`${signal} once the connection is held: exits within 2 s, outputs written`, () =>
+    it(`${signal} once the connection is held: exits within 2 s, outputs written [timing]`, () =>
       withEmulator({}, async (em) => {
         const arm = await silentServer();
         try {
