@@ -13,8 +13,11 @@ const results = (run: ActionRun) => JSON.parse(run.outputs['results'] ?? '[]') a
 const errorLines = (run: ActionRun) => run.stdout.split('\n').filter((l) => l.startsWith('::error'));
 const decode = (line: string) => line.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 
-/** The child's peak resident memory, printed to stderr as it exits (any exit: process.exit included). */
-const MAX_RSS = { NODE_OPTIONS: "--import=data:text/javascript,process.on('exit',()=>process.stderr.write('maxrss='+process.resourceUsage().maxRSS+'\\n'))" };
+/**
+ * A heap of 128 MB at most (a listing held whole would run out), and the child's peak resident
+ * memory printed to stderr as it exits (any exit: process.exit included).
+ */
+const MAX_RSS = { NODE_OPTIONS: "--max-old-space-size=128 --import=data:text/javascript,process.on('exit',()=>process.stderr.write('maxrss='+process.resourceUsage().maxRSS+'\\n'))" };
 const maxRssMb = (run: ActionRun) => Number(/maxrss=(\d+)/.exec(run.stderr)?.[1] ?? NaN) / 1024;
 
 const listUrl = (em: Emulator, token: number | string) =>
