@@ -1,14 +1,15 @@
 // Inputs → one typed, validated Settings object. Everything a user can get wrong without
 // asking Azure is caught here, before the first request.
-import { endpointUrl, oidcAudienceFor, readCloud } from './cloud.ts';
 import { InputError } from './errors.ts';
 import { parseIdentityType } from './identity.ts';
 import {
-  checkIdentityName, checkResourceGroup, checkScaleSetName, identityId, isGuid, parseIdentityId, parseScaleSetId, sameId, scaleSetId,
+  checkIdentityName, checkResourceGroup, checkScaleSetName, identityId, isGuid, parseIdentityId, parseScaleSetId, scaleSetId,
 } from './resource-id.ts';
 import { namePattern, type NamePattern, type TagFilter } from './selectors.ts';
 import type { CloudRequest, FleetQuery, Operation, RoleRequest, ScaleSetRef, Settings, SignIn } from './settings.ts';
-import { hasControlCharacters, q } from './text.ts';
+import { MAX_LIST_ENTRIES, MAX_LISTINGS, MAX_USER_ASSIGNED_IDS } from './bounds.ts';
+import { endpointUrl, oidcAudienceFor, readCloud } from './cloud.ts';
+import { clip, hasControlCharacters, q } from './text.ts';
 
 export const INPUTS = [
   'client-id', 'tenant-id', 'subscription-id', 'audience', 'environment', 'resource-manager-endpoint', 'resource-manager-audience', 'authority-host',
@@ -30,7 +31,7 @@ const MAX_LIST_CHARS = 512 * 1024;
 const MAX_LINE_CHARS: Partial<Record<InputName, number>> = { audience: 600 };
 const MAX_SINGLE_LINE = 2048;
 
-/** Refuses control characters and oversized values before anything reads them. */
+/** Refuses control characters, oversized values and overlong lists before anything reads them. */
 export function guardedReader(read: ReadInput): ReadInput {
   return (name) => {
     const value = read(name);
@@ -41,8 +42,31 @@ export function guardedReader(read: ReadInput): ReadInput {
     }
     const max = multi ? MAX_LIST_CHARS : MAX_LINE_CHARS[name] ?? MAX_SINGLE_LINE;
     if (value.length > max) throw new InputError(name, `is ${value.length} characters long; at most ${max} are accepted. ${q(value)}`);
+    if (multi) checkEntryCount(name, lines);
     return multi ? lines.join('\n') : value;
   };
+}
+
+/** Inputs with one entry a line; the other list inputs also split on commas (see list()). */
+const ONE_A_LINE = new Set<InputName>(['role-assignments', 'vmss-tags']);
+const SPLIT_STEPS = 'or split the list over several steps (or a matrix of jobs).';
+const TOO_MANY: Partial<Record<InputName, string>> = {
+  'vmss-name': `Choose the scale sets with a pattern (such as web-*) or vmss-tags, ${SPLIT_STEPS}`,
+  'vmss-id': `Choose the scale sets with resource-group and a vmss-name pattern or vmss-tags, ${SPLIT_STEPS}`,
+  'resource-group': `Use a pattern (such as rg-web-*) or '*', ${SPLIT_STEPS}`,
+  'subscription-id': 'Split the subscriptions over several steps (or a matrix of jobs).',
+  'vmss-tags': 'Every tag must match and a scale set holds at most 50: list only the tags that choose the scale sets.',
+  'role-assignments': 'Split the assignments over several steps (or a matrix of jobs).',
+  'user-assigned-ids': `ARM refuses a request that assigns more ("exceed limit '${MAX_USER_ASSIGNED_IDS}' in one request"). Split the identities over several steps with operation assign (or a matrix of jobs).`,
+};
+
+/** At most MAX_LIST_ENTRIES entries in a list input (MAX_USER_ASSIGNED_IDS identities); the error echoes only the first few. */
+function checkEntryCount(name: InputName, lines: string[]): void {
+  const max = name === 'user-assigned-ids' ? MAX_USER_ASSIGNED_IDS : MAX_LIST_ENTRIES;
+  const entries = (ONE_A_LINE.has(name) ? lines : lines.flatMap((l) => l.split(','))).map((e) => e.trim()).filter(Boolean);
+  if (entries.length <= max) return;
+  const first = entries.slice(0, 3).map((e) => `'${clip(e, 100)}'`).join(', ');
+  throw new InputError(name, `has ${entries.length} entries (${first}, …); one step takes at most ${max}. ${TOO_MANY[name] ?? SPLIT_STEPS}`);
 }
 
 /** Splits a list input on new lines and commas. */
@@ -93,7 +117,13 @@ export function readSettings(rawRead: ReadInput, env: NodeJS.ProcessEnv = {}): S
   };
   if (settings.allowNoMatch && !query) throw new InputError('allow-no-match', 'is only for scale sets chosen by pattern or tag (vmss-name with * or ?, several resource groups or subscriptions, or vmss-tags). Remove it.');
   if (settings.removeMissingIdentities && settings.operation === 'show') throw new InputError('remove-missing-identities', "is set but operation 'show' only reads. Use operation assign, remove or set.");
-  for (const target of targets) checkAgainstTarget(settings, target);
+  // Bare identity names resolve in each scale set's resource group: one check per resource group.
+  const places = new Map<string, ScaleSetRef>();
+  for (const t of targets) {
+    const place = `${t.subscriptionId}/${t.resourceGroup}`.toLowerCase();
+    if (!places.has(place)) places.set(place, t);
+  }
+  for (const target of places.values()) checkAgainstTarget(settings, target);
   return settings;
 }
 
@@ -146,11 +176,12 @@ function readRoleAssignments(value: string): RoleRequest[] {
     }
     return { role, scope: scope.replace(/\/+$/, '') };
   });
-  requests.forEach((r, i) => {
-    if (requests.slice(0, i).some((o) => o.role.toLowerCase() === r.role.toLowerCase() && sameId(o.scope, r.scope))) {
-      throw new InputError('role-assignments', `lists ${q(`${r.role} at ${r.scope}`)} twice. List each assignment once.`);
-    }
-  });
+  const seen = new Set<string>();
+  for (const r of requests) {
+    const key = `${r.role} at ${r.scope}`.toLowerCase();
+    if (seen.has(key)) throw new InputError('role-assignments', `lists ${q(`${r.role} at ${r.scope}`)} twice. List each assignment once.`);
+    seen.add(key);
+  }
   return requests;
 }
 
@@ -224,9 +255,11 @@ function readTags(value: string): TagFilter[] {
     }
     return { key, ...(tagValue !== undefined ? { value: tagValue } : {}) };
   });
-  filters.forEach((f, i) => {
-    if (filters.findIndex((o) => o.key.toLowerCase() === f.key.toLowerCase()) < i) throw new InputError('vmss-tags', `names the tag ${q(f.key)} twice (tag names compare case-insensitively). List each tag once.`);
-  });
+  const seen = new Set<string>();
+  for (const f of filters) {
+    if (seen.has(f.key.toLowerCase())) throw new InputError('vmss-tags', `names the tag ${q(f.key)} twice (tag names compare case-insensitively). List each tag once.`);
+    seen.add(f.key.toLowerCase());
+  }
   return filters;
 }
 
@@ -267,9 +300,10 @@ function readTargets(read: ReadInput, env: NodeJS.ProcessEnv): { targets: ScaleS
   if (ids.length > 0) {
     if (groups.length) throw new InputError('resource-group', "is not used with 'vmss-id' (the id names the resource group). Remove one of them.");
     const subscriptionInput = list(read('subscription-id'));
+    const given = new Set(subscriptionInput.map((s) => s.toLowerCase()));
     const targets = ids.map((id) => parseScaleSetId('vmss-id', id));
     for (const t of targets) {
-      if (subscriptionInput.length && !subscriptionInput.some((s) => sameId(s, t.subscriptionId))) {
+      if (given.size && !given.has(t.subscriptionId.toLowerCase())) {
         throw new InputError('subscription-id', `${q(subscriptionInput.join(', '))} conflicts with subscription ${q(t.subscriptionId)} in vmss-id ${q(scaleSetId(t))}. Remove subscription-id or make them agree.`);
       }
     }
@@ -283,10 +317,17 @@ function readTargets(read: ReadInput, env: NodeJS.ProcessEnv): { targets: ScaleS
   if (groups.length === 0) throw new InputError('resource-group', `is empty. ${names.length ? "'vmss-name'" : "'vmss-tags'"} needs the resource group(s) to look in ('*' for every resource group of the subscription).`);
   if (new Set(groups.map((g) => g.toLowerCase())).size !== groups.length) throw new InputError('resource-group', 'lists a resource group twice (names compare in any case). List each once.');
   const resourceGroups = groups.map((g) => (g === '*' ? namePattern('*') : readPatterns('resource-group', [g], checkResourceGroup, 'resource group')[0] as NamePattern));
-  const twice = names.find((n, i) => names.findIndex((o) => o.toLowerCase() === n.toLowerCase()) < i);
-  if (twice !== undefined) throw new InputError('vmss-name', `names the scale set ${q(twice)} twice (names compare in any case). List each scale set once.`);
+  const named = new Set<string>();
+  for (const n of names) {
+    if (named.has(n.toLowerCase())) throw new InputError('vmss-name', `names the scale set ${q(n)} twice (names compare in any case). List each scale set once.`);
+    named.add(n.toLowerCase());
+  }
   const namePatterns = readPatterns('vmss-name', names, checkScaleSetName, 'scale set');
   const subscriptions = readSubscriptions(read, env);
+  const listings = subscriptions.length * resourceGroups.length;
+  if (listings > MAX_LISTINGS) {
+    throw new InputError('resource-group', `and subscription-id make ${listings} listings (${resourceGroups.length} resource groups in each of ${subscriptions.length} subscriptions); one step makes at most ${MAX_LISTINGS}. Use a resource group pattern (such as rg-web-* or '*'), or split the subscriptions over several steps (or a matrix of jobs).`);
+  }
   const exact = subscriptions.length === 1 && resourceGroups.length === 1 && !resourceGroups[0]?.glob && tags.length === 0 && namePatterns.every((p) => !p.glob);
   if (exact) {
     const [subscriptionId = '', resourceGroup = ''] = [subscriptions[0], groups[0]];

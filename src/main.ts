@@ -124,13 +124,19 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
       else results.push(fleetEntry(settings.query.subscriptions[0] ?? '', '', fleet));
       return;
     }
-    results.push(...fleet);
+    for (const r of fleet) results.push(r);
   }
   const parallel = Math.min(settings.maxParallel, results.length);
   // ARM's read budget is per subscription: polls are shared out by the most scale sets one subscription has.
   const perSubscription = new Map<string, number>();
-  for (const r of results) perSubscription.set(r.ref.subscriptionId.toLowerCase(), (perSubscription.get(r.ref.subscriptionId.toLowerCase()) ?? 0) + 1);
-  const busiest = Math.min(parallel, Math.max(1, ...perSubscription.values()));
+  let most = 1;
+  for (const r of results) {
+    const key = r.ref.subscriptionId.toLowerCase();
+    const count = (perSubscription.get(key) ?? 0) + 1;
+    perSubscription.set(key, count);
+    most = Math.max(most, count);
+  }
+  const busiest = Math.min(parallel, most);
   const ctx: ApplyContext = {
     scaleSets: new ScaleSets(session.credential, endpoint, pollIntervalMs(busiest)),
     roles: new RoleAssignments(session.credential, endpoint),
@@ -157,7 +163,8 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
     });
     const invalid = pending.filter((r) => r.invalid);
     if (invalid.length) {
-      const names = invalid.map((r) => r.ref.name).join(', ');
+      // Named once for all, and only the first few: 10,000 messages naming 10,000 scale sets each would take gigabytes.
+      const names = `${invalid.slice(0, 5).map((r) => r.ref.name).join(', ')}${invalid.length > 5 ? ` and ${invalid.length - 5} more` : ''}`;
       for (const r of pending.filter((t) => !t.error)) r.error = `Not changed: every scale set is checked before any is written, and the inputs do not fit ${names}. Nothing was written to any scale set.`;
       return;
     }
@@ -184,18 +191,20 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
 
 /** An exact vmss-name no scale set answered to: absent, or left out by the other selectors. */
 function unmatchedName(query: FleetQuery, name: string, found: Discovery): string {
-  const leftOut = found.leftOut.filter((v) => v.ref.name.toLowerCase() === name.toLowerCase());
+  const leftOut = found.leftOut.get(name.toLowerCase()) ?? [];
   if (leftOut.length) {
-    const shown = leftOut.slice(0, 5).map((v) => `${v.ref.subscriptionId}/${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`).join('; ');
+    const shown = leftOut.map((v) => `${v.ref.subscriptionId}/${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`).join('; ');
     return `vmss-name ${q(name)} names scale set(s) that resource-group (${describeGroups(query)})${query.tags.length ? ` or vmss-tags (${describeTagFilters(query.tags)})` : ''} leave out: ${clip(shown, 800)}. Take the name out of vmss-name, or change the selectors (or the scale set's tags).`;
   }
-  const unlisted = found.failures.map((f) => f.scope);
-  const maybe = unlisted.length ? ` ${unlisted.length} scope(s) could not be listed (${clip(unlisted.join(', '), 300)}): it may be there.` : '';
-  return `vmss-name ${q(name)} matched no scale set in resource group(s) ${describeGroups(query)} of subscription(s) ${query.subscriptions.join(', ')}.${maybe} Check the name; a name that may be absent belongs in a pattern (with allow-no-match: true), since an exact name must exist.`;
+  const unlisted = found.failures.length;
+  const maybe = unlisted ? ` ${unlisted} scope(s) could not be listed (${clip(few(found.failures.map((f) => f.scope)), 300)}): it may be there.` : '';
+  return `vmss-name ${q(name)} matched no scale set in resource group(s) ${describeGroups(query)} of subscription(s) ${few(query.subscriptions)}.${maybe} Check the name; a name that may be absent belongs in a pattern (with allow-no-match: true), since an exact name must exist.`;
 }
 
-const describeGroups = (query: FleetQuery) => query.resourceGroups.map((g) => g.text).join(', ');
-const describeTagFilters = (tags: FleetQuery['tags']) => tags.map((t) => (t.value === undefined ? t.key : `${t.key}=${t.value}`)).join(', ');
+/** The first few of a list, for a message: every message stays short however long the inputs are. */
+const few = (values: string[], max = 10) => clip(`${values.slice(0, max).join(', ')}${values.length > max ? `, … (${values.length} in all)` : ''}`, 600);
+const describeGroups = (query: FleetQuery) => few(query.resourceGroups.map((g) => g.text));
+const describeTagFilters = (tags: FleetQuery['tags']) => few(tags.map((t) => (t.value === undefined ? t.key : `${t.key}=${t.value}`)));
 
 /** Tag lines a person plausibly meant as several tags, or as key: value. */
 function tagHint(query: FleetQuery): string {

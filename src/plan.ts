@@ -1,8 +1,7 @@
 // The planner: pure functions from (current identity, request) to the smallest PATCH that
 // makes Azure match, or to "nothing to do". No I/O here.
 import { ActionError } from './errors.ts';
-import { findUserAssigned, identityType, typeOf, type IdentityType, type ScaleSetIdentity } from './identity.ts';
-import { sameId } from './resource-id.ts';
+import { identityType, typeOf, type IdentityType, type ScaleSetIdentity } from './identity.ts';
 import { q } from './text.ts';
 import type { Operation } from './settings.ts';
 
@@ -52,12 +51,34 @@ export interface ScaleSetFacts {
   orchestrationMode?: string;
 }
 
+/** Membership by ARM id, compared case-insensitively. */
+function idSet(ids: string[]): (id: string) => boolean {
+  const set = new Set(ids.map((id) => id.toLowerCase()));
+  return (id) => set.has(id.toLowerCase());
+}
+
+/**
+ * The assigned ids by lower-cased id, as Azure spells them (the first of any two that differ in
+ * case): looked up, not searched for, so 150 ids against 150 assigned on 1,000 scale sets stays linear.
+ */
+function assignedById(current: ScaleSetIdentity): Map<string, string> {
+  const assigned = new Map<string, string>();
+  for (const u of current.userAssigned) if (!assigned.has(u.id.toLowerCase())) assigned.set(u.id.toLowerCase(), u.id);
+  return assigned;
+}
+
+/** Missing identities to drop, as Azure spells them: never one the user listed (assigning it again is theirs to decide), nor one already removed. */
+function droppedMissing(missing: string[], assigned: Map<string, string>, isListed: (id: string) => boolean, removing: (id: string) => boolean): string[] {
+  return missing.filter((id) => assigned.has(id.toLowerCase()) && !isListed(id) && !removing(id)).map((id) => assigned.get(id.toLowerCase()) ?? id);
+}
+
 export function plan(current: ScaleSetIdentity, request: IdentityRequest, facts: ScaleSetFacts): Plan {
   const hasSystem = current.system !== undefined;
   const listed = request.userAssignedIds;
-  const present = listed.filter((id) => findUserAssigned(current, id));
-  const missing = listed.filter((id) => !findUserAssigned(current, id));
-
+  const assigned = assignedById(current);
+  const isListed = idSet(listed);
+  const present = listed.filter((id) => assigned.has(id.toLowerCase()));
+  const missing = listed.filter((id) => !assigned.has(id.toLowerCase()));
   let wantSystem = hasSystem;
   let add: string[] = [];
   let remove: string[] = [];
@@ -68,7 +89,7 @@ export function plan(current: ScaleSetIdentity, request: IdentityRequest, facts:
     case 'set':
       wantSystem = request.system ?? hasSystem;
       add = missing;
-      unlisted = current.userAssigned.filter((u) => !listed.some((id) => sameId(id, u.id))).map((u) => u.id);
+      unlisted = current.userAssigned.filter((u) => !isListed(u.id)).map((u) => u.id);
       remove = unlisted;
       break;
     case 'assign':
@@ -77,16 +98,13 @@ export function plan(current: ScaleSetIdentity, request: IdentityRequest, facts:
       break;
     case 'remove':
       wantSystem = hasSystem && request.system !== true;
-      remove = present.map((id) => findUserAssigned(current, id)?.id ?? id);
+      remove = present.map((id) => assigned.get(id.toLowerCase()) ?? id);
       break;
   }
 
-  if (request.operation !== 'show') {
-    // Never one the user listed: assigning it again is theirs to decide, set and remove already cover it.
-    const drop = (request.dropMissing ?? []).filter((id) => findUserAssigned(current, id) && !listed.some((l) => sameId(l, id)) && !remove.some((r) => sameId(r, id)));
-    remove = [...remove, ...drop.map((id) => findUserAssigned(current, id)?.id ?? id)];
-  }
-  const keep = current.userAssigned.filter((u) => !remove.some((id) => sameId(id, u.id)));
+  if (request.operation !== 'show') remove = [...remove, ...droppedMissing(request.dropMissing ?? [], assigned, isListed, idSet(remove))];
+  const removed = idSet(remove);
+  const keep = current.userAssigned.filter((u) => !removed(u.id));
   const after = typeOf(wantSystem, keep.length + add.length > 0);
   if (wantSystem && !hasSystem && facts.orchestrationMode?.toLowerCase() === 'flexible') {
     throw new ActionError(
@@ -126,6 +144,7 @@ function patchFor(type: IdentityType, add: string[], remove: string[]): Identity
 /** The identity the plan leads to, for reports; ids Azure has yet to fill are left out. */
 export function plannedIdentity(before: ScaleSetIdentity, p: Plan): ScaleSetIdentity {
   const system = p.disableSystem ? undefined : p.enableSystem ? {} : before.system;
-  const kept = before.userAssigned.filter((u) => !p.remove.some((id) => sameId(id, u.id)));
+  const removed = idSet(p.remove);
+  const kept = before.userAssigned.filter((u) => !removed(u.id));
   return { ...(system ? { system } : {}), userAssigned: [...kept, ...p.add.map((id) => ({ id }))] };
 }

@@ -19,7 +19,14 @@ function principalIds(identity: ScaleSetIdentity): string[] {
 /** First occurrence wins, compared case-insensitively (GUIDs and ARM ids). */
 function unique(values: string[]): string[] {
   const seen = new Set<string>();
-  return values.filter((v) => !seen.has(v.toLowerCase()) && seen.add(v.toLowerCase()));
+  const kept: string[] = [];
+  for (const v of values) {
+    const key = v.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(v);
+  }
+  return kept;
 }
 
 export function resultJson(r: TargetResult) {

@@ -2,11 +2,13 @@
 // context (pipeline with bearer token, retries for reads, user agent) and core-lro's poller
 // for the long-running operation. Only the Compute calls the action needs are made here:
 // ComputeManagementClient would bundle all of Compute's ~900 KB.
+import { createHash } from 'node:crypto';
 import { createComputeManagement, type ComputeManagementContext } from '@azure/arm-compute/api';
 import type { PathUncheckedResponse } from '@azure-rest/core-client';
 import { createHttpPoller, type OperationResponse } from '@azure/core-lro';
 import type { TokenCredential } from '@azure/identity';
 import { sleep } from '../abort.ts';
+import { MAX_LIST_PAGES, MAX_PAGE_ITEMS } from '../bounds.ts';
 import { askedWaitMs, backoffMs, headersOf } from '../backoff.ts';
 import type { IdentityPatch } from '../plan.ts';
 import type { ScaleSetRef } from '../settings.ts';
@@ -81,6 +83,26 @@ function isTransient(error: unknown): boolean {
   return f.network || f.statusCode === 408 || f.statusCode === 429 || (f.statusCode !== undefined && f.statusCode >= 500) || f.code === 'ExpiredAuthenticationToken';
 }
 
+/** A listing ends: at a page it already read (a loop), or past MAX_LIST_PAGES pages. */
+function checkPaging(url: string, followed: Set<string>): void {
+  // Digests: a thousand next links of any length take a few kilobytes.
+  const digest = createHash('sha256').update(url).digest('base64');
+  if (followed.has(digest)) {
+    throw new ArmRequestError({ message: `a list answer's next page (${clip(url, 300)}) is one this listing already read: the listing would never end`, details: [], network: false });
+  }
+  if (followed.size >= MAX_LIST_PAGES) {
+    throw new ArmRequestError({ message: `the listing did not end after ${MAX_LIST_PAGES} pages; the action reads no more of it`, details: [], network: false });
+  }
+  followed.add(digest);
+}
+
+/** ARM never sends more than MAX_PAGE_ITEMS items a page: a bigger page is not a valid answer. */
+function checkPageSize(items: unknown): void {
+  if (Array.isArray(items) && items.length > MAX_PAGE_ITEMS) {
+    throw new ArmRequestError({ message: `a list answer held ${items.length} scale sets on one page, and ARM sends at most ${MAX_PAGE_ITEMS}: not a valid answer, none of it was used`, details: [], network: false });
+  }
+}
+
 export class ScaleSets {
   private readonly contexts = new Map<string, ComputeManagementContext>();
   private readonly credential: TokenCredential;
@@ -118,11 +140,14 @@ export class ScaleSets {
     let next: string | undefined = resourceGroup
       ? `/subscriptions/${encodeURIComponent(subscriptionId)}/resourceGroups/${encodeURIComponent(resourceGroup)}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=${COMPUTE_API_VERSION}`
       : `/subscriptions/${encodeURIComponent(subscriptionId)}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=${COMPUTE_API_VERSION}`;
+    const followed = new Set<string>();
     while (next) {
       const url: string = next.startsWith('/') ? `${this.cloud.resourceManager}${next}` : next;
       this.onOwnHost(url, 'a list answer\'s next page');
+      checkPaging(url, followed);
       const response = await this.page(context, url, signal);
       const page = listPage(response.body, `the list of ${scope}`);
+      checkPageSize(page.items);
       yield page.items.map((item) => listedScaleSet(item, { subscriptionId, resourceGroup }, ++position));
       next = page.nextLink;
     }

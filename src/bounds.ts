@@ -1,0 +1,16 @@
+// How much one step takes on. Every list input, every listing and the fleet itself is bounded,
+// so neither the inputs nor Azure's answers can hold the action busy or fill its memory before
+// the deadline starts. SECURITY.md ("Bounds") lists them with the tests that hold them.
+
+/** Entries in any list input (vmss-name, vmss-id, resource-group, subscription-id, vmss-tags, role-assignments). */
+export const MAX_LIST_ENTRIES = 2000;
+/** ARM refuses a request that assigns more ("User Assigned Identities Number '151' Assign exceed limit '150' in one request"). */
+export const MAX_USER_ASSIGNED_IDS = 150;
+/** Scale sets one step checks and changes, a query's matches included. */
+export const MAX_TARGETS = 10_000;
+/** ARM list pages hold at most 1,000 items ($top's maximum); a page with more is not ARM's. */
+export const MAX_PAGE_ITEMS = 1000;
+/** Pages one listing may take: the whole fleet even at 10 scale sets a page (Compute sends 50). */
+export const MAX_LIST_PAGES = MAX_TARGETS / 10;
+/** Listings one query makes (subscriptions × named resource groups). */
+export const MAX_LISTINGS = MAX_TARGETS;
