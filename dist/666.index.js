@@ -1,0 +1,1 @@
+export const id=666;export const ids=[666];export const modules={1666:(e,n,t)=>{t.r(n),t.d(n,{newResult:()=>i,reportedWrite:()=>s});var r=t(9681);function i(e){return{ref:e,id:(0,r.sc)(e),changed:!1,write:"none",legacyExtensions:[],missingIdentities:[],warnings:[],roles:[],removedExtensions:[],acceptedUnfinished:[]}}function s(e){return"sent"===e.write?"unconfirmed":e.write}}};
