@@ -173,4 +173,13 @@ export const MUTATIONS: Mutation[] = [
     tests: ['__tests__/e2e/deadlines.test.ts'],
     testName: 'stalled TLS|connection is held|deadline',
   },
+  {
+    guarantee: 'Outputs hold only validated values: Azure answers are parsed, not trusted',
+    name: 'unchecked-ids',
+    what: 'a principal, tenant or client id from Azure is used without the GUID check',
+    file: 'src/azure/answers.ts',
+    find: "return typeof value === 'string' && isGuid(value) ? value : invalid(what, target, value);",
+    replace: "return typeof value === 'string' && (isGuid(value) || value.length > 0) ? value : invalid(what, target, value);",
+    tests: ['__tests__/e2e/answers.test.ts', '__tests__/e2e/injection.test.ts'],
+  },
 ];

@@ -12,7 +12,7 @@ const SUB2 = '5c0ffee0-2222-4333-8444-000000000002';
 const SUB3 = '5c0ffee0-3333-4333-8444-000000000003';
 
 /** Three subscriptions: the deployer may change scale sets in the first two and cannot read the third. */
-function fleetSeed(seed: Seed): void {
+function threeSubscriptions(seed: Seed): void {
   seed.subscriptions?.push(
     { id: SUB2, tenantId: TENANT, resourceGroups: [{ name: 'rg-east', location: 'eastus' }] },
     { id: SUB3, tenantId: TENANT, resourceGroups: [{ name: 'rg-x', location: 'eastus' }] },
@@ -40,7 +40,7 @@ const names = (run: ActionRun) => results(run).map((r) => r.scaleSet.split('/').
 const hasSystem = (em: Emulator, sub: string, rg: string, name: string) => Boolean(em.state.findScaleSet(sub, rg, name)?.identity.system);
 
 async function fleet<T>(body: (em: Emulator) => Promise<T>): Promise<T> {
-  return withEmulator({ edit: fleetSeed }, async (em) => {
+  return withEmulator({ edit: threeSubscriptions }, async (em) => {
     em.controls.pageSize = 2;
     return body(em);
   });
@@ -108,7 +108,7 @@ describe('selectors', { concurrency: 4 }, () => {
     const SUB4 = '5c0ffee0-4444-4333-8444-000000000004';
     return withEmulator({
       edit: (seed) => {
-        fleetSeed(seed);
+        threeSubscriptions(seed);
         // The same (multi-tenant) app, with its service principal in the second tenant.
         seed.tenants?.push({ id: TENANT2, apps: [{ clientId: '11111111-aaaa-4bbb-8ccc-000000000001', objectId: OBJECT2, federatedCredentials: [{ subject: 'repo:octo-org/octo-repo:ref:refs/heads/main' }] }] });
         seed.subscriptions?.push({ id: SUB4, tenantId: TENANT2, resourceGroups: [{ name: 'rg-west', location: 'westus' }] });
@@ -152,7 +152,7 @@ describe('selectors', { concurrency: 4 }, () => {
     }));
 
   it('a named resource group beside a pattern is checked: a typo fails as ResourceGroupNotFound, an empty group does not', () =>
-    withEmulator({ edit: (seed) => { fleetSeed(seed); seed.subscriptions?.find((s) => s.id === SUB)?.resourceGroups?.push({ name: 'rg-empty', location: 'westeurope' }); } }, async (em) => {
+    withEmulator({ edit: (seed) => { threeSubscriptions(seed); seed.subscriptions?.find((s) => s.id === SUB)?.resourceGroups?.push({ name: 'rg-empty', location: 'westeurope' }); } }, async (em) => {
       em.controls.pageSize = 2;
       const typo = await runAction(em, { 'vmss-name': 'web-*', 'resource-group': 'rg-sharde\nrg-pro*', 'identity-type': 'SystemAssigned', 'dry-run': 'true' });
       assert.equal(typo.code, 1);
