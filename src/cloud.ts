@@ -1,6 +1,6 @@
 // Azure clouds and the security model for endpoints: a token goes only to the hosts of the
 // cloud it was issued for. Pure: the custom cloud's metadata is fetched in azure/cloud-metadata.ts.
-import { isMicrosoftLogin, microsoftResource } from './audience-policy.ts';
+import { isMicrosoftLogin, metadataAudienceAllowed, microsoftResource } from './audience-policy.ts';
 import { ActionError, InputError } from './errors.ts';
 import type { CloudRequest } from './settings.ts';
 import { hasControlCharacters, q } from './text.ts';
@@ -160,6 +160,9 @@ export function resolveCloud(request: CloudRequest, metadata?: CloudMetadata): C
   }
   if (refusal) {
     throw new ActionError(`The metadata of ${q(endpoint)} asks for tokens with audience ${q(audience)}, which ${refusal} Use the cloud's own endpoint, or give the custom cloud's audience in resource-manager-audience.`);
+  }
+  if (!request.audience && isMicrosoftLogin(authority) && !metadataAudienceAllowed(audience, endpoint)) {
+    throw new ActionError(`The metadata of ${q(endpoint)} asks for tokens with audience ${q(audience)} from Microsoft's Entra ID at ${hostOf(authority)}. A custom cloud's metadata may only name an app registered in a tenant (https://<name>.onmicrosoft.com/…, as Azure Stack Hub does) or one under the endpoint's own domain: any other could be one of Microsoft's services, valid there. Nothing was requested. If you trust this audience, give it in resource-manager-audience.`);
   }
   return {
     name: hostOf(endpoint), resourceManager: endpoint, audience, scope: `${audience.replace(/\/+$/, '')}/.default`, authorityHost: authority, customAuthority: !builtinByLoginHost(hostOf(authority)),

@@ -156,4 +156,20 @@ describe('answers from Azure are parsed, not trusted', { concurrency: 3 }, () =>
       for (const e of em.log.of('arm.roleAssignments')) assert.match(e.filter ?? '', GUID_FILTER);
       assert.ok(!everything(run).includes(hostile));
     }));
+
+  it("an operation URL that is not a plain URL: the write is reported accepted, the URL is in no output and is not followed", () =>
+    withEmulator({ updateDurationMs: 3000 }, async (em) => {
+      const hostile = `x'"; touch /tmp/pwned; echo "$(id)`;
+      em.controls.fault({ route: 'arm.vmss.patch', times: Infinity, action: { kind: 'rewrite', headers: { 'azure-asyncoperation': hostile } } });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 1);
+      const r = results(run)[0];
+      assert.equal(r?.write, 'accepted', 'Azure accepted the write: the outputs say so');
+      assert.equal(r?.changed, true);
+      assert.equal(r?.operationUrl, undefined);
+      assert.ok(!JSON.stringify(run.outputs).includes('pwned') || /Azure answered with an invalid operation URL/.test(r?.error ?? ''), 'only the error names it, escaped');
+      assert.match(r?.error ?? '', /Azure answered with an invalid operation URL for the identity update of vmss-web: 'x\\u0027\\u0022\\u003b touch/);
+      assert.deepEqual(em.log.arrived('arm.operation'), [], 'not polled');
+      assert.equal(em.log.arrivals.filter((a) => a.path.includes('pwned')).length, 0);
+    }));
 });

@@ -30,6 +30,16 @@ function microsoftLoginMetadata(em: Emulator, audience: string): void {
 const throughProxy = (em: Emulator): RunOptions => ({ env: { HTTPS_PROXY: em.urls.proxy, NO_PROXY: '127.0.0.1' } });
 
 describe('audience policy: no token for Microsoft resources from a custom cloud', { concurrency: 3 }, () => {
+  it("metadata naming an audience no list knows (https://api.some-new-service.example/) with Microsoft's login: refused, an input may name it", () =>
+    withEmulator({}, async (em) => {
+      microsoftLoginMetadata(em, 'https://api.some-new-service.example/');
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned' }, throughProxy(em));
+      assert.equal(run.code, 1);
+      assert.match(errorLine(run), /asks for tokens with audience 'https:\/\/api\.some-new-service\.example\/' from Microsoft's Entra ID at login\.microsoftonline\.com\. A custom cloud's metadata may only name an app registered in a tenant .* give it in resource-manager-audience\./);
+      assert.deepEqual(em.log.arrived('entra.token'), [], 'no token was requested');
+      assert.equal(em.log.writes().length, 0);
+    }));
+
   for (const audience of ['https://graph.microsoft.com/', 'https://management.azure.com:443/', 'https://vault.azure.net']) {
     it(`metadata naming ${audience} with Microsoft's login: refused before any token is asked`, () =>
       withEmulator({}, async (em) => {

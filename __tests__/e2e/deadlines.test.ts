@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { DEPLOYER_OBJECT_ID, RG, withEmulator } from '../support/emulator.ts';
 import { runAction } from '../support/run-action.ts';
 import { errorLine, results, stopTiming } from '../support/outcome.ts';
+import type { FaultAction } from '../../emulator/faults.ts';
 
 const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
 
@@ -91,6 +92,28 @@ describe('status polls keep a floor of one a second per operation', { concurrenc
         assert.ok(gaps.every((g) => g >= 980), `gaps between polls: ${gaps.join(', ')} ms`);
         const patch = em.log.of('arm.vmss.patch')[0]?.at ?? 0;
         assert.ok((polls[0] ?? 0) - patch >= 980, `first poll ${(polls[0] ?? 0) - patch} ms after the write`);
+      }));
+  }
+});
+
+describe('a status poll that fails is asked again a second later at the soonest', { concurrency: 2 }, () => {
+  const failures: [string, FaultAction][] = [
+    ['500', { kind: 'status', status: 500 }],
+    ['503', { kind: 'status', status: 503 }],
+    ['408', { kind: 'status', status: 408 }],
+    ['a dropped connection', { kind: 'drop' }],
+  ];
+  for (const [name, action] of failures) {
+    it(`${name} on every poll: the polls, retries included, stay a second apart`, () =>
+      withEmulator({ updateDurationMs: 60_000 }, async (em) => {
+        em.controls.fault({ route: 'arm.operation', times: Infinity, action });
+        const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'timeout-seconds': '10' });
+        assert.equal(run.code, 1);
+        assert.equal(results(run)[0]?.write, 'accepted');
+        const polls = em.log.arrived('arm.operation').map((a) => a.at);
+        assert.ok(polls.length >= 2, `${polls.length} polls`);
+        const gaps = polls.slice(1).map((at, i) => at - (polls[i] ?? 0));
+        assert.ok(gaps.every((g) => g >= 980), `gaps between polls: ${gaps.join(', ')} ms`);
       }));
   }
 });

@@ -77,9 +77,17 @@ describe('audience policy', () => {
     for (const audience of REFUSED) {
       assert.throws(() => resolveCloud(request, { audience, loginEndpoint: 'https://login.microsoftonline.com/' }), ActionError, audience);
     }
-    for (const audience of ACCEPTED) {
-      const cloud = resolveCloud(request, { audience, loginEndpoint: 'https://login.microsoftonline.com/' });
-      assert.equal(cloud.audience, audience);
+    // From the metadata (the endpoint's own word), only an app registered in a tenant or one
+    // under the endpoint's domain; any other, not known to be Microsoft's, only as an input.
+    const fromMetadata = [STACK, 'https://contoso.onmicrosoft.com/arm', 'https://arm.local.azurestack.external/', 'https://local.azurestack.external/app'];
+    for (const audience of fromMetadata) assert.equal(resolveCloud(request, { audience, loginEndpoint: 'https://login.microsoftonline.com/' }).audience, audience);
+    for (const audience of ACCEPTED.filter((a) => !fromMetadata.includes(a))) {
+      assert.throws(() => resolveCloud(request, { audience, loginEndpoint: 'https://login.microsoftonline.com/' }), /may only name an app registered in a tenant .* give it in resource-manager-audience/, audience);
+      assert.equal(resolveCloud({ ...request, audience }, { loginEndpoint: 'https://login.microsoftonline.com/' }).audience, audience, `${audience} as an input`);
+    }
+    // Microsoft services outside the first list of domains, seen by an attacker's review.
+    for (const audience of ['6dae42f8-4368-4678-94ff-3960e28e3630', 'https://app.vssps.visualstudio.com', 'https://api.loganalytics.io', 'https://api.applicationinsights.io', 'https://dev.azuresynapse.net', 'https://azconfig.io']) {
+      assert.throws(() => resolveCloud({ ...request, audience }, { loginEndpoint: 'https://login.microsoftonline.com/' }), InputError, audience);
     }
     assert.equal(resolveCloud(request, { audience: STACK, loginEndpoint: 'https://login.microsoftonline.com/' }).scope, `${STACK}/.default`);
   });

@@ -244,3 +244,23 @@ export function roleAssignmentAnswer(raw: unknown, target: string): RoleAssignme
   if (typeof scope !== 'string' || !sameId(scope, m[1] || '/')) return invalid('role assignment scope', target, scope);
   return { id: id as string, principalId, roleDefinitionId, scope };
 }
+
+/** What an operation URL may hold once parsed: no quote, space, `$`, parenthesis or `;`. */
+const OPERATION_URL = /^https:\/\/[A-Za-z0-9.:-]+\/[A-Za-z0-9\-._~/?=&%+,:]*$/;
+
+/**
+ * The operation URL a write's answer names (`Azure-AsyncOperation` or `Location`), absolute,
+ * and whether it lies on the cloud's ARM host; undefined when it is not a plain URL. It is
+ * shown in outputs only when both hold; one on another host is refused where it would be polled.
+ */
+export function operationUrlAnswer(value: string, resourceManager: string): { href: string; onHost: boolean } | undefined {
+  if (value.length > 2048) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value, resourceManager);
+  } catch {
+    return undefined;
+  }
+  if (!OPERATION_URL.test(url.href) || url.pathname.split('/').some((p) => p === '..' || p === '.')) return undefined;
+  return { href: url.href, onHost: url.origin === new URL(resourceManager).origin };
+}

@@ -17,7 +17,14 @@ export interface Endpoint {
   tenants?: Tenants;
 }
 
-export function clientOptions(cloud: Endpoint, purpose: 'read' | 'write'): ClientOptions & { endpoint: string } {
+/**
+ * read: the SDK retries; write: sent once (a lost answer is resolved by reading); poll: a
+ * status poll, retried by the poll loop itself at the poll pace (the SDK's retries would come
+ * sooner than a second).
+ */
+export type Purpose = 'read' | 'write' | 'poll';
+
+export function clientOptions(cloud: Endpoint, purpose: Purpose): ClientOptions & { endpoint: string } {
   return {
     additionalPolicies: [
       // Below the SDK's retry policy: it never retries sooner than a second, whatever Retry-After says.

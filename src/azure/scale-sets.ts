@@ -14,8 +14,8 @@ import type { IdentityPatch } from '../plan.ts';
 import type { ScaleSetRef } from '../settings.ts';
 import { armFailure, ArmRequestError, failureFromBody, failureFromResponse, type ArmErrorDetail } from './arm-errors.ts';
 import { clip } from '../text.ts';
-import { checkOperationStatus, identityIdAnswer, listedScaleSet, listPage, scaleSetAnswer, type ListedScaleSet, type ScaleSetState } from './answers.ts';
-import { clientOptions, type Endpoint } from './client.ts';
+import { checkOperationStatus, identityIdAnswer, InvalidAnswer, listedScaleSet, listPage, operationUrlAnswer, scaleSetAnswer, type ListedScaleSet, type ScaleSetState } from './answers.ts';
+import { clientOptions, type Endpoint, type Purpose } from './client.ts';
 
 /** The Compute API version of the recorded traffic; identity PATCH and If-Match work the same in every version since 2023-09-01. */
 export const COMPUTE_API_VERSION = '2024-11-01';
@@ -115,7 +115,7 @@ export class ScaleSets {
     this.pollMs = pollMs;
   }
 
-  private context(subscriptionId: string, purpose: 'read' | 'write'): ComputeManagementContext {
+  private context(subscriptionId: string, purpose: Purpose): ComputeManagementContext {
     const key = `${purpose}|${subscriptionId.toLowerCase()}`;
     let context = this.contexts.get(key);
     if (!context) {
@@ -199,7 +199,7 @@ export class ScaleSets {
    */
   private async follow(ref: ScaleSetRef, start: () => Promise<PathUncheckedResponse>, hooks: UpdateHooks): Promise<unknown> {
     const { signal } = hooks;
-    const context = this.context(ref.subscriptionId, 'read');
+    const context = this.context(ref.subscriptionId, 'poll');
     let askedMs: number | undefined;
     let lastPollAt = 0;
     const seen: { last?: PathUncheckedResponse } = {};
@@ -259,7 +259,11 @@ export class ScaleSets {
         abortSignal: hooks.signal,
         onUploadProgress: hooks.onSent,
       }), ['200', '201', '202']);
-      hooks.onAccepted?.(response.headers['azure-asyncoperation'] ?? response.headers['location']);
+      const header = response.headers['azure-asyncoperation'] ?? response.headers['location'];
+      const operation = header === undefined ? undefined : operationUrlAnswer(header, this.cloud.resourceManager);
+      hooks.onAccepted?.(operation?.onHost ? operation.href : undefined);
+      // Accepted, so reported as such; but an operation URL that is not a plain URL is not followed.
+      if (header !== undefined && !operation) throw new InvalidAnswer('operation URL', `the identity update of ${ref.name}`, header);
       return response;
     }, hooks);
     return scaleSetAnswer(final, ref);
