@@ -14,3 +14,11 @@ export const MAX_PAGE_ITEMS = 1000;
 export const MAX_LIST_PAGES = MAX_TARGETS / 10;
 /** Listings one query makes (subscriptions × named resource groups). */
 export const MAX_LISTINGS = MAX_TARGETS;
+/**
+ * Bytes one list page may take, read as it arrives and given up past this: a page holds at most
+ * MAX_PAGE_ITEMS scale sets and a real scale set's JSON is a few KB to tens of KB (extensions,
+ * custom data), so even a full page of large ones stays under it. Parsing is what it still
+ * costs: a few times the size for ARM's JSON, up to ~18 times for a hostile page of empty
+ * objects (64 MiB of `{}` took 1.2 GB of heap and seconds, measured), within a runner's default heap.
+ */
+export const MAX_PAGE_BYTES = 64 * 1024 * 1024;

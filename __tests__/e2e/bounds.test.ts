@@ -118,6 +118,26 @@ describe('list answers no ARM sends', { concurrency: 4 }, () => {
       assert.equal(em.log.writes().length, 0);
     }));
 
+  it('a page of 128 MB is refused as it arrives, in a 256 MB heap: the step fails with its outputs, no write, in seconds', () =>
+    withEmulator({}, async (em) => {
+      // 1,000 scale sets (ARM's most a page), each with a 128 KB tag: far more than any real page.
+      const pad = 'x'.repeat(128 * 1024);
+      const huge = JSON.stringify({ value: page('web', 1000).map((s) => ({ ...s, tags: { ...s.tags, pad } })) });
+      em.controls.fault({ route: 'arm.vmss.list', action: { kind: 'rewrite', body: () => huge } });
+      const run = await runAction(em, fleetQuery, { env: { NODE_OPTIONS: MAX_RSS.NODE_OPTIONS.replace('=128 ', '=256 ') } });
+      assert.equal(run.code, 1, `exit code ${run.code}; ${run.stderr.slice(-2000)}`);
+      const [line = '', ...more] = errorLines(run);
+      assert.equal(more.length, 0, run.stdout.slice(-3000));
+      assert.match(decode(line), /Could not list the scale sets of \/subscriptions\/[0-9a-f-]+\/resourceGroups\/rg-prod: Azure answered with a list page of more than 64 MB, and ARM's pages of at most 1000 scale sets are far smaller: not a valid answer, the action read no further and used none of it/);
+      assert.ok(run.outputs['results'] !== undefined && run.outputs['changed'] === 'false', `outputs: ${JSON.stringify(run.outputs).slice(0, 500)}`);
+      assert.equal(em.log.of('arm.vmss.list').length, 1, 'the page was asked for once');
+      assert.equal(em.log.of('arm.vmss.get').length, 0, 'none of the listed scale sets was read');
+      assert.equal(em.log.writes().length, 0, 'no write');
+      assert.ok(run.durationMs < 10_000, `took ${run.durationMs} ms`);
+      const rss = maxRssMb(run);
+      process.stdout.write(`# 128 MB page: ${run.durationMs} ms, peak RSS ${rss.toFixed(0)} MB\n`);
+    }));
+
   it('a next link back to a page already read ends the listing with an error', () =>
     withEmulator({}, async (em) => {
       em.controls.fault({ route: 'arm.vmss.list', times: Infinity, action: { kind: 'rewrite', body: () => ({ value: [], nextLink: listUrl(em, 'again') }) } });
