@@ -212,4 +212,14 @@ export const MUTATIONS: Mutation[] = [
     replace: "if (!request.audience && isMicrosoftLogin(authority) && !metadataAudienceAllowed(audience, endpoint) && audience === '') {",
     tests: ['__tests__/e2e/cloud-hosts.test.ts'],
   },
+  {
+    guarantee: 'No answer can fill the runner\'s memory: bodies are bounded as they arrive',
+    name: 'unbounded-body',
+    what: 'answers are read whole, however large',
+    file: 'src/azure/bounded-body.ts',
+    find: 'if (size > MAX_PAGE_BYTES) {',
+    replace: 'if (size > MAX_PAGE_BYTES * 1e6) {',
+    tests: ['__tests__/e2e/bounds.test.ts'],
+    testName: '128 MB',
+  },
 ];

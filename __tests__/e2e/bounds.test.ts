@@ -128,7 +128,7 @@ describe('list answers no ARM sends', { concurrency: 4 }, () => {
       assert.equal(run.code, 1, `exit code ${run.code}; ${run.stderr.slice(-2000)}`);
       const [line = '', ...more] = errorLines(run);
       assert.equal(more.length, 0, run.stdout.slice(-3000));
-      assert.match(decode(line), /Could not list the scale sets of \/subscriptions\/[0-9a-f-]+\/resourceGroups\/rg-prod: Azure answered with a list page of more than 64 MB, and ARM's pages of at most 1000 scale sets are far smaller: not a valid answer, the action read no further and used none of it/);
+      assert.match(decode(line), /Could not list the scale sets of \/subscriptions\/[0-9a-f-]+\/resourceGroups\/rg-prod: Azure answered with more than 64 MB, and ARM's largest answers \(a list page of at most 1000 scale sets\) are far smaller: not a valid answer, the action read no further and used none of it/);
       assert.ok(run.outputs['results'] !== undefined && run.outputs['changed'] === 'false', `outputs: ${JSON.stringify(run.outputs).slice(0, 500)}`);
       assert.equal(em.log.of('arm.vmss.list').length, 1, 'the page was asked for once');
       assert.equal(em.log.of('arm.vmss.get').length, 0, 'none of the listed scale sets was read');
@@ -136,6 +136,18 @@ describe('list answers no ARM sends', { concurrency: 4 }, () => {
       assert.ok(run.durationMs < 10_000, `took ${run.durationMs} ms`);
       const rss = maxRssMb(run);
       process.stdout.write(`# 128 MB page: ${run.durationMs} ms, peak RSS ${rss.toFixed(0)} MB\n`);
+    }));
+
+  it("a scale set's GET of 128 MB is refused as it arrives, in a 256 MB heap: that scale set fails, outputs written, no write", () =>
+    withEmulator({}, async (em) => {
+      const huge = JSON.stringify({ id: '/x', tags: { pad: 'x'.repeat(128 * 1024 * 1024) } });
+      em.controls.fault({ route: 'arm.vmss.get', times: Infinity, action: { kind: 'rewrite', body: () => huge } });
+      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned' }, { env: { NODE_OPTIONS: MAX_RSS.NODE_OPTIONS.replace('=128 ', '=256 ') } });
+      assert.equal(run.code, 1, `exit code ${run.code}; ${run.stderr.slice(-2000)}`);
+      assert.match(decode(errorLines(run)[0] ?? ''), /Azure answered with more than 64 MB/);
+      assert.equal(run.outputs['changed'], 'false');
+      assert.equal(em.log.writes().length, 0, 'no write');
+      assert.ok(run.durationMs < 15_000, `took ${run.durationMs} ms`);
     }));
 
   it('a next link back to a page already read ends the listing with an error', () =>

@@ -3,6 +3,7 @@
 // action itself decides what a lost answer means (it reads the scale set again).
 import type { ClientOptions } from '@azure-rest/core-client';
 import { retryAfterFloorPolicy } from '../backoff.ts';
+import { boundedBodyPolicy } from './bounded-body.ts';
 import type { Pacer } from './pacing.ts';
 import type { Tenants } from './tenants.ts';
 
@@ -32,6 +33,8 @@ export function clientOptions(cloud: Endpoint, purpose: Purpose): ClientOptions 
       ...(cloud.pacer ? [{ policy: cloud.pacer.policy(), position: 'perRetry' as const }] : []),
       // After the bearer policy: it replaces the token for subscriptions of other tenants.
       ...(cloud.tenants ? [{ policy: cloud.tenants.policy(), position: 'perRetry' as const }] : []),
+      // Last: nearest the wire (src/azure/bounded-body.ts).
+      { policy: boundedBodyPolicy(), position: 'perRetry' as const },
     ],
     endpoint: cloud.resourceManager,
     credentials: { scopes: [cloud.scope] },

@@ -6,10 +6,9 @@ import { createHash } from 'node:crypto';
 import { createComputeManagement, type ComputeManagementContext } from '@azure/arm-compute/api';
 import type { PathUncheckedResponse } from '@azure-rest/core-client';
 import { createHttpPoller, type OperationResponse } from '@azure/core-lro';
-import type { PipelinePolicy, PipelineResponse } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
 import { sleep } from '../abort.ts';
-import { MAX_LIST_PAGES, MAX_PAGE_BYTES, MAX_PAGE_ITEMS } from '../bounds.ts';
+import { MAX_LIST_PAGES, MAX_PAGE_ITEMS } from '../bounds.ts';
 import { askedWaitMs, backoffMs, headersOf } from '../backoff.ts';
 import type { IdentityPatch } from '../plan.ts';
 import type { ScaleSetRef } from '../settings.ts';
@@ -104,47 +103,6 @@ function checkPageSize(items: unknown): void {
   }
 }
 
-/**
- * An answer's body, read as it arrives: past MAX_PAGE_BYTES the stream is destroyed (the
- * connection closed) and the answer refused, so a page no ARM sends never fills memory.
- */
-async function boundedText(stream: PipelineResponse['readableStreamBody']): Promise<string> {
-  if (!stream) return '';
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // Leaving the loop early (the throw) destroys the stream.
-  for await (const chunk of stream) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += bytes.length;
-    if (size > MAX_PAGE_BYTES) {
-      const mb = MAX_PAGE_BYTES / (1024 * 1024);
-      throw new ArmRequestError({ message: `Azure answered with a list page of more than ${mb} MB, and ARM's pages of at most ${MAX_PAGE_ITEMS} scale sets are far smaller: not a valid answer, the action read no further and used none of it`, details: [], network: false });
-    }
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
-}
-
-/**
- * For listings: each answer (any status, every retry) is taken from the wire as a stream and
- * bounded by boundedText before anything holds it whole. Nearest the wire, below the retry,
- * pacing and tenant policies: they see an ordinary answer (the tenant switch reads a
- * 401's body), and the SDK parses the bounded text as it parses any other.
- */
-function boundedBodyPolicy(): PipelinePolicy {
-  return {
-    name: 'vmssBoundedListPage',
-    sendRequest: async (request, next) => {
-      request.streamResponseStatusCodes = new Set([Number.POSITIVE_INFINITY]);
-      const response = await next(request);
-      const stream = response.readableStreamBody;
-      delete response.readableStreamBody;
-      response.bodyAsText = await boundedText(stream);
-      return response;
-    },
-  };
-}
-
 export class ScaleSets {
   private readonly contexts = new Map<string, ComputeManagementContext>();
   private readonly credential: TokenCredential;
@@ -167,19 +125,6 @@ export class ScaleSets {
     return context;
   }
 
-  /** The read client for listings: the same options, every answer's body bounded (boundedBodyPolicy). */
-  private listing(subscriptionId: string): ComputeManagementContext {
-    const key = `list|${subscriptionId.toLowerCase()}`;
-    let context = this.contexts.get(key);
-    if (!context) {
-      context = createComputeManagement(this.credential, subscriptionId, clientOptions(this.cloud, 'read'));
-      // After every policy there is: nearest the wire.
-      context.pipeline.addPolicy(boundedBodyPolicy(), { afterPhase: 'Retry', afterPolicies: context.pipeline.getOrderedPolicies().map((p) => p.name) });
-      this.contexts.set(key, context);
-    }
-    return context;
-  }
-
   private resource(ref: ScaleSetRef, purpose: 'read' | 'write', suffix = '', ...params: string[]) {
     return this.context(ref.subscriptionId, purpose).path(`${VMSS_PATH}${suffix}`, ref.subscriptionId, ref.resourceGroup, ref.name, ...params);
   }
@@ -189,7 +134,7 @@ export class ScaleSets {
    * followed verbatim, but only on the cloud's own ARM host: the bearer token goes nowhere else.
    */
   async *list(subscriptionId: string, resourceGroup: string | undefined, signal: AbortSignal): AsyncGenerator<ListedScaleSet[]> {
-    const context = this.listing(subscriptionId);
+    const context = this.context(subscriptionId, 'read');
     const scope = `/subscriptions/${subscriptionId}${resourceGroup ? `/resourceGroups/${resourceGroup}` : ''}`;
     let position = 0;
     let next: string | undefined = resourceGroup
