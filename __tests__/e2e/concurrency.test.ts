@@ -21,18 +21,24 @@ function forceOrder(em: Emulator, second: RegExp, firstLanded: () => boolean): v
   em.controls.fault({ route: 'arm.vmss.patch', body: second, times: 1, action: { kind: 'hold', until: firstLanded } });
 }
 
+/** Runs the enabling and the removing job together: both succeed and both changes stand. */
+async function bothJobs(em: Emulator) {
+  const [enable, remove] = await Promise.all([
+    runAction(em, { ...web, 'identity-type': 'SystemAssigned' }),
+    runAction(em, { ...web, operation: 'remove', 'user-assigned-ids': 'id-app' }),
+  ]);
+  assert.equal(enable.code, 0, enable.stdout);
+  assert.equal(remove.code, 0, remove.stdout);
+  assert.deepEqual(identitySummary(em, 'vmss-web'), { system: true, userAssigned: [] });
+  return enable;
+}
+
 describe('concurrent changes of the identity type', { concurrency: 2 }, () => {
   it('enable the system identity while another job removes the last user-assigned one: both changes stand', () =>
     withEmulator(userAssignedOnly, async (em) => {
       // The remover's stale plan is type None: sent blindly after the enable, it would delete the new principal.
       forceOrder(em, /"None"/i, () => scaleSet(em, 'vmss-web').identity.system !== undefined);
-      const [enable, remove] = await Promise.all([
-        runAction(em, { ...web, 'identity-type': 'SystemAssigned' }),
-        runAction(em, { ...web, operation: 'remove', 'user-assigned-ids': 'id-app' }),
-      ]);
-      assert.equal(enable.code, 0, enable.stdout);
-      assert.equal(remove.code, 0, remove.stdout);
-      assert.deepEqual(identitySummary(em, 'vmss-web'), { system: true, userAssigned: [] });
+      const enable = await bothJobs(em);
       assert.equal(enable.outputs['principal-id'], scaleSet(em, 'vmss-web').identity.system?.principalId);
       assert.deepEqual(em.log.of('arm.vmss.patch').map((e) => e.status).sort(), [200, 200, 412], 'the stale write was refused once, then re-planned');
       assert.equal(em.log.arrived('arm.vmss.get').length >= 3, true, 'the refused job read again');
@@ -42,13 +48,7 @@ describe('concurrent changes of the identity type', { concurrency: 2 }, () => {
     withEmulator(userAssignedOnly, async (em) => {
       // Now the enable waits: its stale plan keeps id-app ('SystemAssigned, UserAssigned' with it).
       forceOrder(em, /SystemAssigned/i, () => scaleSet(em, 'vmss-web').identity.userAssigned.length === 0);
-      const [enable, remove] = await Promise.all([
-        runAction(em, { ...web, 'identity-type': 'SystemAssigned' }),
-        runAction(em, { ...web, operation: 'remove', 'user-assigned-ids': 'id-app' }),
-      ]);
-      assert.equal(enable.code, 0, enable.stdout);
-      assert.equal(remove.code, 0, remove.stdout);
-      assert.deepEqual(identitySummary(em, 'vmss-web'), { system: true, userAssigned: [] });
+      await bothJobs(em);
       assert.deepEqual(em.log.of('arm.vmss.patch').map((e) => e.status).sort(), [200, 200, 412]);
     }));
 });
