@@ -34,7 +34,7 @@ export const MUTATIONS: Mutation[] = [
     file: 'src/main.ts',
     find: 'const token = await abortable(signedIn, signal);',
     replace: 'const token = await signedIn;',
-    tests: ['__tests__/e2e/edges.test.ts'],
+    tests: ['__tests__/e2e/cancel.test.ts'],
     testName: 'hangs',
   },
   {
@@ -80,7 +80,7 @@ export const MUTATIONS: Mutation[] = [
     file: 'src/azure/scale-sets.ts',
     find: "this.onOwnHost(url, 'a list answer\\'s next page');",
     replace: '',
-    tests: ['__tests__/e2e/edges.test.ts'],
+    tests: ['__tests__/e2e/tokens.test.ts'],
     testName: 'nextLink',
   },
   {
@@ -100,7 +100,7 @@ export const MUTATIONS: Mutation[] = [
     file: 'src/main.ts',
     find: "writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '');",
     replace: "if (!results.some((r) => r.error)) writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '');",
-    tests: ['__tests__/e2e/edges.test.ts'],
+    tests: ['__tests__/e2e/cancel.test.ts', '__tests__/e2e/truth.test.ts'],
     testName: 'outputs written|results carry',
   },
   {
@@ -110,7 +110,7 @@ export const MUTATIONS: Mutation[] = [
     file: 'src/report.ts',
     find: 'r.changed || r.removedExtensions.length > 0',
     replace: '(r.plan?.changed ?? false) || r.removedExtensions.length > 0',
-    tests: ['__tests__/e2e/edges.test.ts', '__tests__/e2e/operations.test.ts', '__tests__/e2e/errors.test.ts'],
+    tests: ['__tests__/e2e/truth.test.ts', '__tests__/e2e/operations.test.ts', '__tests__/e2e/errors.test.ts'],
     testName: 'changed|writes once|dry-run|403 on the scale set',
   },
   {
@@ -200,7 +200,7 @@ export const MUTATIONS: Mutation[] = [
     find: 'hooks.onAccepted?.(operation?.onHost ? operation.href : undefined);',
     replace: 'hooks.onAccepted?.(header);',
     also: [{ file: 'src/azure/scale-sets.ts', find: 'if (header !== undefined && !operation) throw', replace: "if (header === '' && !operation) throw" }],
-    tests: ['__tests__/e2e/answers.test.ts', '__tests__/e2e/edges.test.ts'],
+    tests: ['__tests__/e2e/answers.test.ts', '__tests__/e2e/tokens.test.ts'],
     testName: 'operation URL',
   },
   {

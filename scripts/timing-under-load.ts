@@ -20,13 +20,15 @@ function spinner(): ChildProcess {
 function suite(): Promise<{ ok: boolean; summary: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-name-pattern', '\\[timing\\]', '__tests__/e2e/'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-name-pattern', '\\[timing\\]', '__tests__/e2e/*.test.ts'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('close', (code) => {
       const failed = [...out.matchAll(/^\s*✖ (.+?) \(\d/gm)].map((m) => m[1]).filter((n) => n !== 'failing tests:');
-      resolve({ ok: code === 0, summary: failed.length ? `failed: ${[...new Set(failed)].join('; ')}` : 'all passed', ms: Date.now() - started });
+      const ran = /ℹ tests ([1-9]\d*)/.exec(out)?.[1];
+      const summary = failed.length ? `failed: ${[...new Set(failed)].join('; ')}` : ran ? `${ran} tests passed` : `no test ran: ${out.slice(0, 300)}`;
+      resolve({ ok: code === 0 && ran !== undefined, summary, ms: Date.now() - started });
     });
   });
 }
