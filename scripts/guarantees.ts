@@ -61,10 +61,12 @@ async function attempt(m: Mutation): Promise<Outcome> {
     if (build.code !== 0) return { mutation: m, killed: false, by: [], ms: Date.now() - started, note: `the mutated source does not build: ${build.out.slice(-300)}` };
     const args = ['--test', '--test-concurrency=2', ...(m.testName ? ['--test-name-pattern', m.testName] : []), ...m.tests];
     const tests = await run(process.execPath, args, dir, PER_MUTATION_MS - (Date.now() - started));
+    if (tests.code === null) return { mutation: m, killed: false, by: [], ms: Date.now() - started, note: 'the tests ran past the time limit' };
     const failed = [...tests.out.matchAll(/^\s*✖ (.+?) \(\d/gm)].map((x) => x[1] ?? '').filter((name) => !/^failing tests:?$/.test(name));
     const ran = /ℹ tests [1-9]/.test(tests.out);
     if (!ran) return { mutation: m, killed: false, by: [], ms: Date.now() - started, note: 'no test matched' };
-    return { mutation: m, killed: tests.code !== 0, by: [...new Set(failed)].slice(0, 3), ms: Date.now() - started };
+    // Killed means a named test failed: a crash of the runner or a file that does not load is no proof.
+    return { mutation: m, killed: tests.code !== 0 && failed.length > 0, by: [...new Set(failed)].slice(0, 3), ms: Date.now() - started };
   } catch (error) {
     return { mutation: m, killed: false, by: [], ms: Date.now() - started, note: (error as Error).message };
   } finally {

@@ -22,3 +22,6 @@ export const MAX_LISTINGS = MAX_TARGETS;
  * objects (64 MiB of `{}` took 1.2 GB of heap and seconds, measured), within a runner's default heap.
  */
 export const MAX_PAGE_BYTES = 64 * 1024 * 1024;
+
+/** A cloud metadata document or a GitHub token answer is a few KB: one of a megabyte is not one. */
+export const MAX_METADATA_BYTES = 1024 * 1024;

@@ -102,7 +102,7 @@ async function findFleet(query: FleetQuery, allowNoMatch: boolean, scaleSets: Sc
     const found = await abortable(discover(query, scaleSets, signal), signal);
     info(`${found.matched.length} of ${found.seen} scale sets match${found.failures.length ? `; ${found.failures.length} scope(s) could not be listed` : ''}.`);
     for (const v of found.matched) info(`  ${v.ref.subscriptionId}/${v.ref.resourceGroup}/${v.ref.name} (${describeTags(v.tags)})`);
-    const matched = found.matched.map((v) => ({ ...newResult(v.ref), id: v.id, listed: v, tags: v.tags }));
+    const matched = found.matched.map((v) => ({ ...newResult(v.ref), id: v.id, listed: v }));
     const failed = found.failures.map((f) => fleetEntry(f.subscriptionId, f.scope, describeScopeFailure(armFailure(f.error), f.scope, session.describe, query.subscriptions.length), f.scope.split('/')[4]));
     // An exact name is a claim that the scale set exists, allow-no-match or not: one that matched
     // nothing fails on its own (an entry with no scale set id; the message names it).
@@ -112,22 +112,20 @@ async function findFleet(query: FleetQuery, allowNoMatch: boolean, scaleSets: Sc
   });
 }
 
-async function configure(settings: Settings, results: TargetResult[], cloud: Cloud, session: Session, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<void> {
-  const { pollIntervalMs, ScaleSets } = await loadScaleSets();
-  const pacer = new Pacer((what) => debug(`ARM request budget: ${what}`));
-  const home = settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '';
-  const endpoint = { ...cloud, pacer, ...(home ? { tenants: new Tenants(session.credential, home, cloud.scope) } : {}) };
-  if (settings.query) {
-    const fleet = await findFleet(settings.query, settings.allowNoMatch, new ScaleSets(session.credential, endpoint), session, signal);
-    if (typeof fleet === 'string') {
-      if (settings.allowNoMatch) notice(`${fleet} allow-no-match is set: nothing to do.`);
-      else results.push(fleetEntry(settings.query.subscriptions[0] ?? '', '', fleet));
-      return;
-    }
-    for (const r of fleet) results.push(r);
+/** Adds the scale sets a query matches to the results; false when there is nothing to do. */
+async function addFleet(query: FleetQuery, allowNoMatch: boolean, results: TargetResult[], scaleSets: ScaleSets, session: Session, signal: AbortSignal): Promise<boolean> {
+  const fleet = await findFleet(query, allowNoMatch, scaleSets, session, signal);
+  if (typeof fleet === 'string') {
+    if (allowNoMatch) notice(`${fleet} allow-no-match is set: nothing to do.`);
+    else results.push(fleetEntry(query.subscriptions[0] ?? '', '', fleet));
+    return false;
   }
-  const parallel = Math.min(settings.maxParallel, results.length);
-  // ARM's read budget is per subscription: polls are shared out by the most scale sets one subscription has.
+  for (const r of fleet) results.push(r);
+  return true;
+}
+
+/** ARM's read budget is per subscription: polls are shared out by the most targets one subscription has. */
+function mostInOneSubscription(results: TargetResult[]): number {
   const perSubscription = new Map<string, number>();
   let most = 1;
   for (const r of results) {
@@ -136,7 +134,17 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
     perSubscription.set(key, count);
     most = Math.max(most, count);
   }
-  const busiest = Math.min(parallel, most);
+  return most;
+}
+
+async function configure(settings: Settings, results: TargetResult[], cloud: Cloud, session: Session, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<void> {
+  const { pollIntervalMs, ScaleSets } = await loadScaleSets();
+  const pacer = new Pacer((what) => debug(`ARM request budget: ${what}`));
+  const home = settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '';
+  const endpoint = { ...cloud, pacer, ...(home ? { tenants: new Tenants(session.credential, home, cloud.scope) } : {}) };
+  if (settings.query && !(await addFleet(settings.query, settings.allowNoMatch, results, new ScaleSets(session.credential, endpoint), session, signal))) return;
+  const parallel = Math.min(settings.maxParallel, results.length);
+  const busiest = Math.min(parallel, mostInOneSubscription(results));
   const ctx: ApplyContext = {
     scaleSets: new ScaleSets(session.credential, endpoint, pollIntervalMs(busiest)),
     roles: new RoleAssignments(session.credential, endpoint),
@@ -181,8 +189,12 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
     endGroup();
   }
   if (pacer.waitedMs) info(`Requests waited ${(pacer.waitedMs / 1000).toFixed(1)} s in all (added over parallel requests) to stay within ARM's request budgets.`);
-  // Asked to remove them: a failure to do so is reported on its own, not as advice to ask.
-  for (const r of settings.removeLegacyExtension ? [] : results) {
+  if (!settings.removeLegacyExtension) warnLegacyExtensions(results);
+}
+
+/** Not asked to remove them (a failure to remove is reported on its own, not as advice to ask). */
+function warnLegacyExtensions(results: TargetResult[]): void {
+  for (const r of results) {
     for (const name of r.legacyExtensions) {
       warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, 'Retired managed identity extension');
     }

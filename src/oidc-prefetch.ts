@@ -4,7 +4,8 @@
 // metadata is read again through the SDK, with their retries and messages.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { USER_AGENT } from './azure/client.ts';
+import { USER_AGENT } from './azure/user-agent.ts';
+import { MAX_METADATA_BYTES } from './bounds.ts';
 
 export interface Prefetch {
   audience: string;
@@ -43,7 +44,14 @@ function get(target: string, headers: Record<string, string>, signal: AbortSigna
       const request = target.startsWith('http:') ? httpRequest : httpsRequest;
       const req = request(target, { headers: { ...headers, accept: 'application/json' }, timeout: GIVE_UP_MS, signal }, (res) => {
         let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        // Past the bound the answer is dropped: the SDK's read (bounded too) asks again and fails clearly.
+        res.on('data', (chunk: Buffer) => {
+          body += chunk.toString('utf8');
+          if (body.length > MAX_METADATA_BYTES) {
+            req.destroy();
+            fail();
+          }
+        });
         res.on('end', () => {
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, body });

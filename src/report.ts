@@ -51,22 +51,29 @@ export function resultJson(r: TargetResult) {
 }
 
 /**
+ * JSON in which the characters a shell or HTML give meaning to (`$`, backtick, `'`, `<`, `>`,
+ * `&`) are written as \uXXXX escapes: the same value to any JSON parser, inert text to a
+ * script that pastes the output despite the advice (an `error` carries Azure's words).
+ */
+export const inertJson = (value: unknown): string => JSON.stringify(value).replace(/[$`'<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/**
  * Every output, on every path. Aggregates follow the order of the scale sets in the inputs
  * (system-assigned principal first, then user-assigned ones as Azure lists them), each value once.
  */
 export function writeOutputs(results: TargetResult[], signInTenant: string): void {
   const set = (name: OutputName, value: string) => output(name, value);
   const identities = results.map((r) => r.after ?? r.before).filter((i): i is ScaleSetIdentity => i !== undefined);
-  set('results', JSON.stringify(results.map(resultJson)));
-  set('principal-ids', JSON.stringify(unique(identities.flatMap(principalIds))));
-  set('client-ids', JSON.stringify(unique(identities.flatMap((i) => i.userAssigned.map((u) => u.clientId ?? '').filter(Boolean)))));
+  set('results', inertJson(results.map(resultJson)));
+  set('principal-ids', inertJson(unique(identities.flatMap(principalIds))));
+  set('client-ids', inertJson(unique(identities.flatMap((i) => i.userAssigned.map((u) => u.clientId ?? '').filter(Boolean)))));
   set('changed', String(results.some((r) => r.changed || r.removedExtensions.length > 0 || r.acceptedUnfinished.length > 0 || r.roles.some((g) => g.created))));
-  set('role-assignment-ids', JSON.stringify(unique(results.flatMap((r) => r.roles.map((g) => g.id).filter(Boolean)))));
+  set('role-assignment-ids', inertJson(unique(results.flatMap((r) => r.roles.map((g) => g.id).filter(Boolean)))));
   const only = results.length === 1 ? identities[0] : undefined;
   set('principal-id', only?.system?.principalId ?? '');
   set('tenant-id', only?.system?.tenantId ?? signInTenant);
   set('identity-type', only ? identityType(only) : '');
-  set('user-assigned-identities', JSON.stringify(only ? userAssignedMap(only) : {}));
+  set('user-assigned-identities', inertJson(only ? userAssignedMap(only) : {}));
 }
 
 /** Failures listed in full in the step's error; the rest are counted (each has its own annotation). */

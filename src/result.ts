@@ -23,8 +23,6 @@ export interface TargetResult {
   listed?: ScaleSetState;
   /** User-assigned identities the scale set references that no longer exist. */
   missingIdentities: string[];
-  /** Tags, when a list answer showed them. */
-  tags?: Record<string, string>;
   /** The latest plan. */
   plan?: Plan;
   /** The plan whose write Azure accepted: what this run changed. */

@@ -62,9 +62,11 @@ export function debug(message: string): void {
 /** An annotation's text, cut to the size GitHub shows, with the count of what was left out. */
 export function annotationText(message: string): string {
   const text = redact(message);
-  if (text.length <= ANNOTATION_LIMIT) return text;
-  const suffix = ` … (${text.length - (ANNOTATION_LIMIT - 40)} more characters)`;
-  return text.slice(0, ANNOTATION_LIMIT - suffix.length) + suffix;
+  if (Buffer.byteLength(text) <= ANNOTATION_LIMIT) return text;
+  // Bytes, not characters, and never half a surrogate pair; 64 bytes are left for the count.
+  let kept = Buffer.from(text).subarray(0, ANNOTATION_LIMIT - 64).toString('utf8').replace(/\uFFFD$/, '');
+  if (/[\uD800-\uDBFF]$/.test(kept)) kept = kept.slice(0, -1);
+  return `${kept} … (${text.length - kept.length} more characters)`;
 }
 
 const properties = (title: string | undefined) => (title === undefined ? {} : { title: annotationText(title).slice(0, 200) });
@@ -151,22 +153,16 @@ export class Summary {
   private bytes = 0;
   private left = 0;
 
-  /** Adds a block (lines of markup, kept together); false when it no longer fits (then only its count is kept). */
-  add(lines: Html | Html[]): boolean {
+  /** Adds a block (lines of markup, kept together); one that no longer fits is only counted. */
+  add(lines: Html | Html[]): void {
     const block = Array.isArray(lines) ? new Html(lines.map((l) => l.text).join('\n')) : lines;
     const size = Buffer.byteLength(block.text) + 1;
     if (this.left > 0 || this.bytes + size > SUMMARY_LIMIT - 4096) {
       this.left++;
-      return false;
+      return;
     }
     this.blocks.push(block.text);
     this.bytes += size;
-    return true;
-  }
-
-  /** How many blocks did not fit. */
-  get omitted(): number {
-    return this.left;
   }
 
   async write(footer?: (omitted: number) => Html): Promise<void> {

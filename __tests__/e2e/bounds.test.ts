@@ -150,6 +150,17 @@ describe('list answers no ARM sends', { concurrency: 4 }, () => {
       assert.ok(run.durationMs < 15_000, `took ${run.durationMs} ms`);
     }));
 
+  it('a cloud metadata document of 2 MB is refused as it arrives: no sign-in, outputs written', () =>
+    withEmulator({}, async (em) => {
+      const huge = JSON.stringify([{ name: 'x'.repeat(2 * 1024 * 1024) }]);
+      em.controls.fault({ route: 'arm.metadata', times: Infinity, action: { kind: 'rewrite', body: () => huge } });
+      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 1);
+      assert.match(decode(errorLines(run)[0] ?? ''), /Could not read the cloud metadata at .*Azure answered with more than 1 MB, and cloud metadata documents \(a few KB\) are far smaller/);
+      assert.equal(run.outputs['changed'], 'false');
+      assert.deepEqual(em.log.arrived('entra'), [], 'no sign-in was attempted');
+    }));
+
   it('a next link back to a page already read ends the listing with an error', () =>
     withEmulator({}, async (em) => {
       em.controls.fault({ route: 'arm.vmss.list', times: Infinity, action: { kind: 'rewrite', body: () => ({ value: [], nextLink: listUrl(em, 'again') }) } });

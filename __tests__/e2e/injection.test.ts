@@ -22,6 +22,7 @@ const HOSTILE = [
   `![${MARK}](https://evil.example/p.png) [${MARK}](https://evil.example)`,
   `<img src="https://evil.example/${MARK}.png"> <a href="https://evil.example">${MARK}</a>`,
   `%0A::error::${MARK}-3 \u2028::error::${MARK}-4 \u0085::error::${MARK}-5`,
+  `'; $(touch /tmp/${MARK}) \`id\` "`,
 ].join(' ');
 /** The same without line breaks: what fits in an HTTP header. */
 const HOSTILE_HEADER = `##[stop-commands]${MARK} ::error::${MARK}`;
@@ -68,6 +69,8 @@ function outputsCarrying(run: ActionRun): string[] {
   results.forEach((r, i) => {
     for (const [k, v] of Object.entries(r)) if (k !== 'error' && JSON.stringify(v).includes(MARK)) places.push(`results[${i}].${k}`);
   });
+  // A script that pastes an output despite the advice finds nothing a shell would act on.
+  for (const [name, value] of Object.entries(run.outputs)) if (/[$`']/.test(value)) places.push(`${name} holds a shell character`);
   return places;
 }
 

@@ -7,7 +7,9 @@ import { boundedBodyPolicy } from './bounded-body.ts';
 import type { Pacer } from './pacing.ts';
 import type { Tenants } from './tenants.ts';
 
-export const USER_AGENT = 'vmss-identity-action/2.0';
+import { USER_AGENT } from './user-agent.ts';
+
+export { USER_AGENT };
 
 export interface Endpoint {
   resourceManager: string;

@@ -6,7 +6,12 @@ import { abortable } from '../abort.ts';
 import { ActionError } from '../errors.ts';
 import { q } from '../text.ts';
 import { METADATA_API_VERSION, takePrefetchedMetadata } from '../oidc-prefetch.ts';
+import { MAX_METADATA_BYTES } from '../bounds.ts';
+import { boundedBodyPolicy, type BodyLimit } from './bounded-body.ts';
 import { USER_AGENT } from './client.ts';
+
+/** A metadata document is a few KB (one entry per cloud): a megabyte is already not one. */
+const METADATA_ANSWER: BodyLimit = { bytes: MAX_METADATA_BYTES, largest: 'cloud metadata documents (a few KB)' };
 
 interface MetadataCloud {
   name?: string;
@@ -38,7 +43,7 @@ export async function readCloudMetadata(endpoint: string, signal: AbortSignal): 
       // not JSON: ask again, and fail as the SDK's read does
     }
   }
-  const client = getClient(endpoint, { userAgentOptions: { userAgentPrefix: USER_AGENT }, retryOptions: { maxRetries: 2 } });
+  const client = getClient(endpoint, { userAgentOptions: { userAgentPrefix: USER_AGENT }, retryOptions: { maxRetries: 2 }, additionalPolicies: [{ policy: boundedBodyPolicy(METADATA_ANSWER), position: 'perRetry' }] });
   let response: PathUncheckedResponse;
   try {
     response = await client.pathUnchecked('/metadata/endpoints').get({ queryParameters: { 'api-version': METADATA_API_VERSION }, abortSignal: signal });

@@ -1,6 +1,6 @@
 // Sign-in: GitHub's OIDC token exchanged with Entra ID through a federated credential
 // (ClientAssertionCredential), or the Azure CLI session of an earlier azure/login step.
-import * as core from '@actions/core';
+import { getIDToken } from '@actions/core';
 import { AzureCliCredential, ClientAssertionCredential, type TokenCredential } from '@azure/identity';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { abortable } from '../abort.ts';
@@ -82,7 +82,7 @@ export function signIn(settings: SignIn, cloud: Cloud, env: NodeJS.ProcessEnv, s
     let token = prefetched ? await abortable(prefetched, signal) : undefined;
     prefetched = undefined;
     try {
-      token ??= await abortable(core.getIDToken(audience), signal);
+      token ??= await abortable(getIDToken(audience), signal);
       secret(token);
     } catch (error) {
       if (signal.aborted) throw error;
