@@ -3,6 +3,7 @@
 import { isMicrosoftLogin, metadataAudienceAllowed, microsoftResource } from './audience-policy.ts';
 import { ActionError, InputError } from './errors.ts';
 import type { CloudRequest } from './settings.ts';
+import { isGuid } from './resource-id.ts';
 import { hasControlCharacters, q } from './text.ts';
 
 export interface Cloud {
@@ -104,7 +105,7 @@ export function readCloud(environment: string, resourceManager: string, audience
 }
 
 function checkAudienceSyntax(input: string, audience: string): void {
-  const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(audience);
+  const guid = isGuid(audience);
   if (audience.length > 512 || hasControlCharacters(audience) || (!guid && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(audience))) {
     throw new InputError(input, `${q(audience)} is not an audience URI (for example https://management.<tenant>.onmicrosoft.com/<guid>).`);
   }

@@ -3,6 +3,7 @@
 // that tenant (once per tenant: MSAL caches its token) and sends that subscription's requests
 // with it from then on.
 import { info, secret } from '../writer.ts';
+import { isGuid } from '../resource-id.ts';
 import type { TokenCredential } from '@azure/identity';
 import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
 
@@ -45,7 +46,7 @@ export class Tenants {
         const body = response.bodyAsText ?? '';
         const named = body.includes('InvalidAuthenticationTokenTenant') ? RIGHT_TENANT.exec(body)?.[1] : undefined;
         // Only a tenant id or domain: anything else in the answer is not followed.
-        const tenant = named && (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(named) || /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(named)) ? named : undefined;
+        const tenant = named && (isGuid(named) || /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(named)) ? named : undefined;
         if (!tenant || tenant.toLowerCase() === this.home.toLowerCase()) return response;
         if (!this.others.some((t) => t.toLowerCase() === tenant.toLowerCase())) info(`Subscription ${subscription} belongs to tenant ${tenant}: signing in there too.`);
         this.bySubscription.set(subscription, tenant);
