@@ -1,7 +1,8 @@
 // The entry point stays small: it validates the inputs, arms the deadline and the signal
-// handlers, and starts the GitHub OIDC token request (and a custom cloud's metadata read) before the Azure SDK (most of the bundle)
-// is loaded, so the network round trip overlaps with loading the code that needs it.
-// Before anything else, the environment is closed (src/environment.ts): none of the SDK is loaded yet.
+// handlers, and starts the GitHub OIDC token request (and a custom cloud's metadata read)
+// before the Azure SDK (most of the bundle) is loaded, so the round trip overlaps with loading
+// the code that needs it. Its first statement closes the environment (src/environment.ts):
+// the modules imported here read no variable when they load, and the SDK is not loaded yet.
 import { closeEnvironment, removalWarning } from './environment.ts';
 import { abortable, runSignal } from './abort.ts';
 import { InputError } from './errors.ts';
