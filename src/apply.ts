@@ -6,18 +6,19 @@ import { info, warning } from './writer.ts';
 import { abortable, sleep } from './abort.ts';
 import { InvalidAnswer } from './azure/answers.ts';
 import { armFailure } from './azure/arm-errors.ts';
-import type { RoleAssignments } from './azure/roles.ts';
-import type { ScaleSets, ScaleSetState } from './azure/scale-sets.ts';
+import type { ScaleSetState } from './azure/scale-sets.ts';
+import { CheckFailed, type ApplyContext } from './context.ts';
 import { backoffMs } from './backoff.ts';
 import { ActionError } from './errors.ts';
 import { sameIdentity, type ScaleSetIdentity } from './identity.ts';
 import { resolveIdentity } from './inputs.ts';
+import { identityExists, missingIdentities, shortName } from './identities.ts';
 import { missingIdentityMessage, unknownIdentityMessage } from './messages.ts';
 import { plan, plannedIdentity, type IdentityRequest, type Plan } from './plan.ts';
 import type { TargetResult } from './result.ts';
 import { sameId, type ScaleSetRef } from './resource-id.ts';
 import type { Settings } from './settings.ts';
-import { clip, q } from './text.ts';
+import { q } from './text.ts';
 
 /** Re-plans after a 412 before giving up; busy and throttled waits are bounded by the deadline instead. */
 export const MAX_REPLANS = 10;
@@ -27,23 +28,6 @@ const MAX_READ_RETRIES = 20;
 const MAX_LOST_WRITES = 3;
 const IDLE_STATES = new Set(['succeeded', 'failed', 'canceled']);
 
-export interface ApplyContext {
-  scaleSets: ScaleSets;
-  roles: RoleAssignments;
-  settings: Settings;
-  signal: AbortSignal;
-  /** One read per user-assigned identity for the whole fleet: whether it still exists. */
-  identityChecks?: Map<string, Promise<boolean | undefined>>;
-}
-
-/** A rule the inputs break for this scale set, found before any write. */
-export class CheckFailed extends ActionError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckFailed';
-  }
-}
-
 export function requestFor(settings: Settings, ref: ScaleSetRef, missing: string[] = []): IdentityRequest {
   return {
     operation: settings.operation,
@@ -52,37 +36,6 @@ export function requestFor(settings: Settings, ref: ScaleSetRef, missing: string
     ...(settings.removeMissingIdentities && missing.length ? { dropMissing: missing } : {}),
   };
 }
-
-/**
- * Whether a user-assigned identity exists: only a 404 proves it does not. A read that fails
- * otherwise (no read permission there, throttling past the retries) is undefined, with a
- * warning: not knowing is no reason to fail a step the real write might pass.
- */
-function identityExists(ctx: ApplyContext, id: string): Promise<boolean | undefined> {
-  ctx.identityChecks ??= new Map();
-  const key = id.toLowerCase();
-  let check = ctx.identityChecks.get(key);
-  if (!check) {
-    check = abortable(ctx.scaleSets.identityExists(id, ctx.signal), ctx.signal).catch((error: unknown) => {
-      if (ctx.signal.aborted) {
-        ctx.identityChecks?.delete(key);
-        throw error;
-      }
-      warning(`Could not check whether user-assigned identity ${shortName(id)} (${id}) exists: ${clip(armFailure(error).message, 300).replace(/\.?$/, '.')} Going on as if it does.`, 'Identity not checked');
-      return undefined;
-    });
-    ctx.identityChecks.set(key, check);
-  }
-  return check;
-}
-
-/** The user-assigned identities the scale set references that no longer exist in Azure (reading them answers 404). */
-async function missingIdentities(ctx: ApplyContext, identity: ScaleSetIdentity): Promise<string[]> {
-  const exists = await Promise.all(identity.userAssigned.map((u) => identityExists(ctx, u.id)));
-  return identity.userAssigned.filter((_, i) => exists[i] === false).map((u) => u.id);
-}
-
-const shortName = (id: string) => id.split('/').pop() ?? id;
 
 function describePlan(name: string, p: Plan): string {
   if (!p.changed) return `${name}: already as requested (${p.before}); nothing to change.`;
@@ -151,8 +104,8 @@ async function readAndPlan(ctx: ApplyContext, r: TargetResult): Promise<Plan> {
   r.listed = undefined;
   const idle = (s: ScaleSetState) => s.provisioningState === undefined || IDLE_STATES.has(s.provisioningState.toLowerCase());
   const state = listed && (ctx.settings.operation === 'show' || (listed.etag && idle(listed))) ? listed : await readWhenIdle(ctx, r.ref);
-  // A dry run looks too: the real run's write would fail on such a reference.
-  if (ctx.settings.removeMissingIdentities || ctx.settings.operation === 'show' || ctx.settings.dryRun) {
+  // Otherwise the check phase looks, for scale sets whose identity the plan writes.
+  if (ctx.settings.removeMissingIdentities || ctx.settings.operation === 'show') {
     const known = r.missingIdentities;
     r.missingIdentities = await missingIdentities(ctx, state.identity);
     // Once per identity and scale set, though a 412 or a lost answer reads it again.
@@ -188,7 +141,6 @@ function planWith(ctx: ApplyContext, r: TargetResult, state: ScaleSetState): Pla
 export async function prepare(ctx: ApplyContext, r: TargetResult): Promise<void> {
   const p = await readAndPlan(ctx, r);
   if (ctx.settings.operation !== 'show') info(describePlan(r.ref.name, p));
-  if (p.alreadyAbsent.length) info(`${r.ref.name}: not assigned, nothing to remove: ${p.alreadyAbsent.join(', ')}`);
   for (const role of ctx.settings.roleAssignments) {
     try {
       await abortable(ctx.roles.resolve(role.role, role.scope, ctx.signal), ctx.signal);
@@ -234,9 +186,7 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
     }
     warnIrreversible(ctx, r, p);
     if (ctx.settings.dryRun) {
-      await checkForDryRun(ctx, r, p);
       info(`${r.ref.name}: dry run, nothing written. The PATCH would be: ${JSON.stringify(p.patch)}`);
-      r.changed = true;
       return;
     }
     try {
@@ -315,19 +265,6 @@ function bareNameFor(settings: Settings, ref: ScaleSetRef, id: string): string |
 }
 
 /**
- * What the real run would meet at the write, which Azure alone checks: an identity to add that
- * does not exist (a typo, a bare name looked up in the wrong resource group), or a reference to
- * a deleted identity the write would keep. One read per identity for the whole fleet.
- */
-async function checkForDryRun(ctx: ApplyContext, r: TargetResult, p: Plan): Promise<void> {
-  const kept = r.missingIdentities.find((id) => !p.remove.some((x) => sameId(x, id)));
-  if (kept) throw new ActionError(`Dry run: the real run would fail. ${missingIdentityMessage(r.ref.name, kept)}`);
-  for (const id of p.add) {
-    if ((await identityExists(ctx, id)) === false) throw new ActionError(`Dry run: the real run would fail. ${unknownIdentityMessage(r.ref, id, bareNameFor(ctx.settings, r.ref, id))}`);
-  }
-}
-
-/**
  * Azure refuses an identity write that names an identity that does not exist: one the write
  * adds, or a reference to a deleted one the scale set keeps. Name it, confirm it is gone by
  * reading it, and say what to do.
@@ -340,37 +277,6 @@ async function explainMissingIdentity(ctx: ApplyContext, r: TargetResult, messag
   if (!reference || (await identityExists(ctx, reference.id)) !== false) return error;
   r.missingIdentities = [...new Set([...r.missingIdentities, reference.id])];
   return new ActionError(missingIdentityMessage(r.ref.name, reference.id));
-}
-
-/** Whose principal receives the roles: the named user-assigned identity, else the system-assigned one. */
-export function assigneePrincipal(settings: Settings, ref: ScaleSetRef, identity: ScaleSetIdentity): string {
-  const assignee = settings.roleAssignee;
-  if (assignee) {
-    const id = resolveIdentity(assignee, ref);
-    const found = identity.userAssigned.find((u) => sameId(u.id, id));
-    if (!found?.principalId) throw new ActionError(`Azure reports no principal id for ${q(assignee)} on scale set ${q(ref.name)} after the change, so no role was granted. Run the step again.`);
-    return found.principalId;
-  }
-  if (!identity.system?.principalId) throw new ActionError(`Azure reports no system-assigned principal id on scale set ${q(ref.name)} after the change, so no role was granted. Run the step again.`);
-  return identity.system.principalId;
-}
-
-/** Grants the requested roles once the identity is in place (idempotent: deterministic names). */
-export async function grantRoles(ctx: ApplyContext, r: TargetResult): Promise<void> {
-  const requests = ctx.settings.roleAssignments;
-  if (requests.length === 0 || !r.after) return;
-  if (ctx.settings.dryRun) {
-    r.roles = requests.map((g) => ({ ...g, principalId: '', id: '', created: false }));
-    return;
-  }
-  const principalId = assigneePrincipal(ctx.settings, r.ref, r.after);
-  for (const g of requests) {
-    const what = `the role assignment ${q(g.role)} at ${g.scope}`;
-    const granted = await abortable(ctx.roles.grant(g.role, g.scope, principalId, ctx.signal, (inFlight) => (r.inFlight = inFlight ? what : undefined)), ctx.signal);
-    r.inFlight = undefined;
-    info(`${r.ref.name}: ${granted.created ? 'granted' : 'already had'} ${q(g.role)} at ${g.scope} (${granted.id}).`);
-    r.roles.push(granted);
-  }
 }
 
 /** Removes the retired ManagedIdentityExtensionForWindows/ForLinux when asked to. */
@@ -387,6 +293,7 @@ export async function removeLegacyExtensions(ctx: ApplyContext, r: TargetResult)
     r.inFlight = `the removal of the retired extension ${name}`;
     await abortable(ctx.scaleSets.removeExtension(r.ref, name, ctx.signal, () => {
       r.inFlight = undefined;
+      r.changed = true;
       r.acceptedUnfinished.push(`the removal of the retired extension ${name}`);
     }), ctx.signal);
     r.acceptedUnfinished = r.acceptedUnfinished.filter((w) => !w.endsWith(` ${name}`));

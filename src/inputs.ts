@@ -15,6 +15,7 @@ export const INPUTS = [
   'client-id', 'tenant-id', 'subscription-id', 'audience', 'environment', 'resource-manager-endpoint', 'resource-manager-audience', 'authority-host',
   'resource-group', 'vmss-name', 'vmss-id', 'operation', 'identity-type', 'user-assigned-ids', 'dry-run', 'timeout-seconds', 'max-parallel',
   'role-assignments', 'role-assignee', 'remove-legacy-extension', 'vmss-tags', 'allow-no-match', 'remove-missing-identities',
+  'permission-check',
 ] as const;
 export type InputName = (typeof INPUTS)[number];
 
@@ -114,6 +115,7 @@ export function readSettings(rawRead: ReadInput, env: NodeJS.ProcessEnv = {}): S
     roleAssignments,
     ...(roleAssignee ? { roleAssignee } : {}),
     removeLegacyExtension: bool('remove-legacy-extension', read('remove-legacy-extension'), false),
+    permissionCheck: readPermissionCheck(read('permission-check')),
   };
   if (settings.allowNoMatch && !query) throw new InputError('allow-no-match', 'is only for scale sets chosen by pattern or tag (vmss-name with * or ?, several resource groups or subscriptions, or vmss-tags). Remove it.');
   if (settings.removeMissingIdentities && settings.operation === 'show') throw new InputError('remove-missing-identities', "is set but operation 'show' only reads. Use operation assign, remove or set.");
@@ -202,6 +204,12 @@ function readRoleAssignee(value: string, roles: RoleRequest[], operation: Operat
     throw new InputError('role-assignments', 'needs the system-assigned identity, which this step removes. Name a user-assigned identity in role-assignee, or keep the system-assigned identity.');
   }
   return undefined;
+}
+
+function readPermissionCheck(value: string): 'error' | 'warn' {
+  const v = (value || 'error').toLowerCase();
+  if (v !== 'error' && v !== 'warn') throw new InputError('permission-check', `${q(value)} is not a choice. Use error (the default: a permission the plan needs and ARM's list does not show stops the step before any write) or warn (say so and go on).`);
+  return v;
 }
 
 function readOperation(value: string): Operation {

@@ -1,7 +1,12 @@
 // One run of the action, top to bottom: cloud → sign-in → check every scale set (read, plan,
 // no writes) → change them → outputs and summary. Outputs are written on every path.
 import { abortable, isStopped, sinceStop } from './abort.ts';
-import { applyChange, CheckFailed, grantRoles, prepare, removeLegacyExtensions, type ApplyContext } from './apply.ts';
+import { applyChange, prepare, removeLegacyExtensions } from './apply.ts';
+import { Access } from './azure/access.ts';
+import { checkWrites } from './checks.ts';
+import { forEachLimited } from './concurrency.ts';
+import { CheckFailed, type ApplyContext } from './context.ts';
+import { dryRunRoles, writeGrants } from './grants.ts';
 import { readCloudMetadata } from './azure/cloud-metadata.ts';
 import { RoleAssignments } from './azure/roles.ts';
 import type { ScaleSets } from './azure/scale-sets.ts';
@@ -17,7 +22,7 @@ import { describeTags } from './selectors.ts';
 import type { Prefetch } from './oidc-prefetch.ts';
 import { failStep, writeOutputs } from './report.ts';
 import { writeSummary } from './summary.ts';
-import { newResult, type TargetResult } from './result.ts';
+import { newResult, planWrites, type TargetResult } from './result.ts';
 import type { FleetQuery, Settings } from './settings.ts';
 import { clip, q } from './text.ts';
 import { debug, endGroup, error as annotateError, group, info, notice, secret, startGroup, warning } from './writer.ts';
@@ -45,14 +50,6 @@ function fleetEntry(subscriptionId: string, id: string, error?: string, resource
   return { ...newResult({ subscriptionId, resourceGroup, name: '' }), id, ...(error !== undefined ? { error } : {}) };
 }
 
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 function startFailure(error: unknown, settings: Settings, session: Session | undefined, env: NodeJS.ProcessEnv): string {
   if (isStopped(error)) return `${error.message} The step stopped while signing in; nothing was written to Azure.`;
   return describeSignInError(error, settings.signIn, session?.facts ?? {}, env, session?.audience)
@@ -61,7 +58,7 @@ function startFailure(error: unknown, settings: Settings, session: Session | und
 
 export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: AbortController, prefetch?: Prefetch): Promise<void> {
   const { signal } = stop;
-  const results = settings.targets.map(newResult);
+  const results: TargetResult[] = settings.targets.map((t) => ({ ...newResult(t), named: true }));
   let session: Session | undefined;
   const cloud = await group('Sign in', async () => {
     try {
@@ -106,7 +103,7 @@ async function findFleet(query: FleetQuery, allowNoMatch: boolean, scaleSets: Sc
     const failed = found.failures.map((f) => fleetEntry(f.subscriptionId, f.scope, describeScopeFailure(armFailure(f.error), f.scope, session.describe, query.subscriptions.length), f.scope.split('/')[4]));
     // An exact name is a claim that the scale set exists, allow-no-match or not: one that matched
     // nothing fails on its own (an entry with no scale set id; the message names it).
-    const missing = found.unmatchedNames.map((name) => fleetEntry(query.subscriptions[0] ?? '', '', unmatchedName(query, name, found)));
+    const missing = found.unmatchedNames.map((name) => ({ ...fleetEntry(query.subscriptions[0] ?? '', '', unmatchedName(query, name, found)), invalid: true }));
     if (matched.length || failed.length || missing.length) return [...matched, ...failed, ...missing];
     return noMatch(query, found, allowNoMatch);
   });
@@ -148,12 +145,16 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   const ctx: ApplyContext = {
     scaleSets: new ScaleSets(session.credential, endpoint, pollIntervalMs(busiest)),
     roles: new RoleAssignments(session.credential, endpoint),
+    access: new Access(session.credential, endpoint),
     settings,
     signal,
+    signedInAs: session.describe,
   };
   const pending = results.filter((r) => !r.error);
   const fleet = results.length > 1 || settings.query !== undefined;
   const fail = (r: TargetResult, error: unknown) => {
+    if (r.error) return;
+    if (error instanceof CheckFailed && !signal.aborted) r.invalid = true;
     r.error = describeTargetFailure(signal.aborted ? signal.reason : error, r, settings.signIn, session.facts, env, session.describe);
     if (fleet) annotateError(r.error, `Scale set ${r.ref.name}`);
   };
@@ -161,26 +162,13 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   if (pending.length === 0) return;
   startGroup(fleet ? `${pending.length} scale sets, ${parallel} at a time` : `Scale set ${pending[0]?.ref.name ?? ''}`);
   try {
-    await forEachLimited(pending, settings.maxParallel, async (r) => {
-      try {
-        await prepare(ctx, r);
-      } catch (error) {
-        if (error instanceof CheckFailed && !signal.aborted) r.invalid = true;
-        fail(r, error);
-      }
-    });
-    const invalid = pending.filter((r) => r.invalid);
-    if (invalid.length) {
-      // Named once for all, and only the first few: 10,000 messages naming 10,000 scale sets each would take gigabytes.
-      const names = `${invalid.slice(0, 5).map((r) => r.ref.name).join(', ')}${invalid.length > 5 ? ` and ${invalid.length - 5} more` : ''}`;
-      for (const r of pending.filter((t) => !t.error)) r.error = `Not changed: every scale set is checked before any is written, and the inputs do not fit ${names}. Nothing was written to any scale set.`;
-      return;
-    }
+    if (!(await check(ctx, results, pending, fail))) return;
+    if (settings.dryRun) return reportDryRun(ctx, pending);
     await forEachLimited(pending.filter((r) => !r.error), settings.maxParallel, async (r) => {
       try {
         await applyChange(ctx, r);
         await removeLegacyExtensions(ctx, r);
-        await grantRoles(ctx, r);
+        await writeGrants(ctx, r);
       } catch (error) {
         fail(r, error);
       }
@@ -190,6 +178,37 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   }
   if (pacer.waitedMs) info(`Requests waited ${(pacer.waitedMs / 1000).toFixed(1)} s in all (added over parallel requests) to stay within ARM's request budgets.`);
   if (!settings.removeLegacyExtension) warnLegacyExtensions(results);
+}
+
+/**
+ * Reads and plans every target, then checks every write of the plan, with no write anywhere.
+ * False when a check failed: then no target is written, and each says why.
+ */
+async function check(ctx: ApplyContext, results: TargetResult[], pending: TargetResult[], fail: (r: TargetResult, error: unknown) => void): Promise<boolean> {
+  await forEachLimited(pending, ctx.settings.maxParallel, async (r) => {
+    try {
+      await prepare(ctx, r);
+    } catch (error) {
+      // An exact name that does not exist stops every write, as any other check does.
+      fail(r, r.named && armFailure(error).statusCode === 404 && !ctx.signal.aborted ? new CheckFailed(describeTargetFailure(error, r, ctx.settings.signIn, {}, {}, ctx.signedInAs)) : error);
+    }
+  });
+  if (!results.some((r) => r.invalid)) await checkWrites(ctx, pending.filter((r) => !r.error), fail);
+  const invalid = results.filter((r) => r.invalid);
+  if (invalid.length === 0) return true;
+  // Named once for all, and only the first few: 10,000 messages naming 10,000 scale sets each would take gigabytes.
+  const names = `${invalid.slice(0, 5).map((r) => r.ref.name || r.id || 'a vmss-name that matched nothing').join(', ')}${invalid.length > 5 ? ` and ${invalid.length - 5} more` : ''}`;
+  for (const r of pending.filter((t) => !t.error)) r.error = `Not changed: every write is checked before any is made, and the checks failed for ${names}. Nothing was written to any scale set.`;
+  return false;
+}
+
+/** A dry run ends where the real run would write: `changed` says whether it would. */
+function reportDryRun(ctx: ApplyContext, pending: TargetResult[]): void {
+  for (const r of pending.filter((t) => !t.error)) {
+    r.changed = planWrites(r, ctx.settings.removeLegacyExtension);
+    r.roles = dryRunRoles(r);
+    for (const g of r.roles.filter((x) => x.planned)) info(`${r.ref.name}: dry run, would grant ${q(g.role)} at ${g.scope}${g.principalId ? ` to principal ${g.principalId}` : ' to the system-assigned identity the change creates'}.`);
+  }
 }
 
 /** Not asked to remove them (a failure to remove is reported on its own, not as advice to ask). */

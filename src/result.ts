@@ -13,6 +13,21 @@ import type { ScaleSetRef } from './settings.ts';
  */
 export type WriteState = 'none' | 'sent' | 'accepted' | 'completed';
 
+/** A role the plan gives a target's identity: a write unless it `exists` or another target makes it. */
+export interface PlannedGrant {
+  role: string;
+  scope: string;
+  roleDefinitionId: string;
+  /** undefined: the system-assigned principal this run's identity write creates. */
+  principalId?: string;
+  /** The same assignment is in place already. */
+  exists: boolean;
+  /** The id of the assignment in place. */
+  assignmentId?: string;
+  /** Another target of this step grants the same role to the same principal (a shared identity): its id. */
+  grantedBy?: string;
+}
+
 export interface TargetResult {
   ref: ScaleSetRef;
   id: string;
@@ -27,7 +42,10 @@ export interface TargetResult {
   plan?: Plan;
   /** The plan whose write Azure accepted: what this run changed. */
   applied?: Plan;
-  /** True when this run changed the identity (a write Azure accepted, finished or not). */
+  /**
+   * Dry run: the plan holds a write (identity, role assignment or extension removal).
+   * Real run: Azure accepted a write of this run for this target, finished or not.
+   */
   changed: boolean;
   write: WriteState;
   /** The write's answer was lost and a read confirmed it landed. */
@@ -39,7 +57,9 @@ export interface TargetResult {
   legacyExtensions: string[];
   /** Removals that cannot be undone, as shown to the user before writing. */
   warnings: string[];
-  /** Roles granted (or, in a dry run, to be granted) to the scale set's identity. */
+  /** The role assignments the plan holds for the scale set's identity (written or not). */
+  grants: PlannedGrant[];
+  /** Roles granted, or found in place, by the real run. */
   roles: GrantedRole[];
   /** Retired extensions removed by this step. */
   removedExtensions: string[];
@@ -47,16 +67,29 @@ export interface TargetResult {
   inFlight?: string;
   /** Such writes that Azure accepted and this run did not see finish. */
   acceptedUnfinished: string[];
-  /** Failed a check that stops every write (input rules that needed a read). */
+  /** Failed a check that stops every write (input rules that needed a read, permissions, existence). */
   invalid?: boolean;
+  /** Named exactly in the inputs (not found by a query): a 404 on it stops every write. */
+  named?: boolean;
   error?: string;
 }
 
 export function newResult(ref: ScaleSetRef): TargetResult {
-  return { ref, id: scaleSetId(ref), changed: false, write: 'none', legacyExtensions: [], missingIdentities: [], warnings: [], roles: [], removedExtensions: [], acceptedUnfinished: [] };
+  return { ref, id: scaleSetId(ref), changed: false, write: 'none', legacyExtensions: [], missingIdentities: [], warnings: [], grants: [], roles: [], removedExtensions: [], acceptedUnfinished: [] };
 }
 
 /** The write state as outputs report it. */
 export function reportedWrite(r: TargetResult): 'none' | 'completed' | 'accepted' | 'unconfirmed' {
   return r.write === 'sent' ? 'unconfirmed' : r.write;
+}
+
+/** The extensions the plan removes: the retired ones, when asked to. */
+export const plannedExtensionRemovals = (r: TargetResult, removeLegacy: boolean): string[] => (removeLegacy ? r.legacyExtensions : []);
+
+/** The role assignments this target's plan writes itself. */
+export const grantsToWrite = (r: TargetResult): PlannedGrant[] => r.grants.filter((g) => !g.exists && !g.grantedBy);
+
+/** Whether the plan holds a write for this target: what `changed` means in a dry run. */
+export function planWrites(r: TargetResult, removeLegacy: boolean): boolean {
+  return Boolean(r.plan?.changed && r.plan.patch) || grantsToWrite(r).length > 0 || plannedExtensionRemovals(r, removeLegacy).length > 0;
 }

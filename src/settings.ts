@@ -72,4 +72,6 @@ export interface Settings {
   /** The user-assigned identity (id or bare name) that receives the roles; the system-assigned one when empty. */
   roleAssignee?: string;
   removeLegacyExtension: boolean;
+  /** A permission the plan needs that ARM's permissions list does not show: stop (error) or say so (warn). */
+  permissionCheck: 'error' | 'warn';
 }

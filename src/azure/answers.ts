@@ -97,6 +97,16 @@ function userAssignedOf(map: unknown, target: string): UserAssignedIdentity[] {
   });
 }
 
+/** A user-assigned identity as reading it answers: its principal and client ids. */
+export function userAssignedIdentityAnswer(raw: unknown, id: string): UserAssignedIdentity {
+  const target = `user-assigned identity ${id}`;
+  const body = objectOrNothing(raw, 'user-assigned identity', target) ?? {};
+  const p = objectOrNothing(body['properties'], 'user-assigned identity properties', target) ?? {};
+  const principalId = optionalGuid(p['principalId'], 'principal id', target);
+  const clientId = optionalGuid(p['clientId'], 'client id', target);
+  return { id, ...(principalId ? { principalId } : {}), ...(clientId ? { clientId } : {}) };
+}
+
 /** A scale set's identity block: no block is no identity; a block must say its type. */
 export function identityAnswer(raw: unknown, target: string): ScaleSetIdentity {
   const identity = objectOrNothing(raw, 'identity', target);
@@ -263,4 +273,19 @@ export function operationUrlAnswer(value: string, resourceManager: string): { hr
   }
   if (!OPERATION_URL.test(url.href) || url.pathname.split('/').some((p) => p === '..' || p === '.')) return undefined;
   return { href: url.href, onHost: url.origin === new URL(resourceManager).origin };
+}
+
+/** An action pattern of a permissions list: ARM's operation names, wildcards included. */
+const ACTION_PATTERN = /^[A-Za-z0-9*][A-Za-z0-9.*/_-]{0,299}$/;
+
+function actionList(raw: unknown, what: string, target: string): string[] {
+  if (absent(raw)) return [];
+  if (!Array.isArray(raw) || raw.length > 1000) return invalid(what, target, raw);
+  return raw.map((a) => (typeof a === 'string' && ACTION_PATTERN.test(a) ? a : invalid(what, target, a)));
+}
+
+/** One block of a permissions list: what one role grants at the scope. */
+export function permissionBlockAnswer(raw: unknown, target: string): { actions: string[]; notActions: string[] } {
+  const body = isObject(raw) ? raw : invalid('permission', target, raw);
+  return { actions: actionList(body['actions'], 'permitted action', target), notActions: actionList(body['notActions'], 'excluded action', target) };
 }

@@ -11,11 +11,13 @@ import { ActionError } from '../errors.ts';
 import { isGuid, sameId } from '../resource-id.ts';
 import { q } from '../text.ts';
 import { describeRoleFailure, roleNotFound } from '../messages.ts';
-import { listPage, roleAssignmentAnswer, roleDefinitionIdAnswer } from './answers.ts';
+import { listPage, roleAssignmentAnswer, roleDefinitionIdAnswer, type RoleAssignmentAnswer } from './answers.ts';
 import { armFailure, failureFromResponse } from './arm-errors.ts';
 import { clientOptions, type Endpoint } from './client.ts';
 
 const API = { 'api-version': '2022-04-01' };
+/** A principal's role assignments at one scope: a handful; pages past this are not a real list. */
+const MAX_ASSIGNMENT_PAGES = 10;
 /** Throttling, busy and lost answers: retried with backoff, within the run's deadline. */
 const MAX_TRANSIENT_RETRIES = 8;
 
@@ -24,8 +26,10 @@ export interface GrantedRole {
   scope: string;
   principalId: string;
   id: string;
-  /** false when the same assignment existed already. */
+  /** false when the same assignment existed already (or, in a dry run, was not written). */
   created: boolean;
+  /** Dry run: the real run would create it. */
+  planned?: boolean;
 }
 
 /** A string literal of OData: in single quotes, each quote inside doubled. */
@@ -47,6 +51,7 @@ export class RoleAssignments {
   private readonly reads: Client;
   private readonly writes: Client;
   private readonly definitions = new Map<string, Promise<string>>();
+  private readonly assignments = new Map<string, Promise<RoleAssignmentAnswer[]>>();
 
   constructor(credential: TokenCredential, cloud: Endpoint) {
     this.reads = getClient(cloud.resourceManager, credential, clientOptions(cloud, 'read'));
@@ -101,16 +106,51 @@ export class RoleAssignments {
   }
 
   /**
-   * Grants the role, waiting out Entra's replication delay for a brand-new principal
-   * (PrincipalNotFound). `sent(true)` when a PUT's body is handed to the HTTP client (from then
-   * on it may land), `sent(false)` when Azure answered it.
+   * The id of an assignment of the role to the principal at exactly `scope`, whatever its name
+   * (made by this action or by hand); undefined when there is none. One list per scope and
+   * principal for the whole run.
    */
-  async grant(role: string, scope: string, principalId: string, signal: AbortSignal, sent: (inFlight: boolean) => void = () => undefined): Promise<GrantedRole> {
-    const roleDefinitionId = await this.resolve(role, scope, signal);
+  async findAssignment(scope: string, roleDefinitionId: string, principalId: string, signal: AbortSignal): Promise<string | undefined> {
+    const key = `${scope.toLowerCase()}|${principalId.toLowerCase()}`;
+    let list = this.assignments.get(key);
+    if (!list) {
+      list = this.listAssignments(scope, principalId, signal);
+      list.catch(() => this.assignments.delete(key));
+      this.assignments.set(key, list);
+    }
+    const guid = roleDefinitionId.split('/').pop()?.toLowerCase();
+    return (await list).find((a) => sameId(a.principalId, principalId) && a.roleDefinitionId.split('/').pop()?.toLowerCase() === guid && sameId(a.scope, scope))?.id;
+  }
+
+  private async listAssignments(scope: string, principalId: string, signal: AbortSignal): Promise<RoleAssignmentAnswer[]> {
+    const what = `list the role assignments of ${principalId} at ${q(scope)}`;
+    const target = `the role assignments of principal ${principalId} at ${q(scope)}`;
+    const found: RoleAssignmentAnswer[] = [];
+    let next: string | undefined = `${scope}/providers/Microsoft.Authorization/roleAssignments`;
+    for (let page = 0; next; page++) {
+      if (page >= MAX_ASSIGNMENT_PAGES) throw new ActionError(`Could not ${what}: the list did not end after ${MAX_ASSIGNMENT_PAGES} pages.`);
+      const path: string = next;
+      const res = await this.send(what, signal, () => this.reads.pathUnchecked(path).get({
+        ...(page === 0 ? { queryParameters: { ...API, $filter: principalFilter(principalId) } } : {}),
+        abortSignal: signal,
+      }));
+      if (res.status !== '200') throw describeRoleFailure(failureFromResponse(res), what);
+      const body = listPage(res.body, target);
+      found.push(...body.items.map((item) => roleAssignmentAnswer(item, target)));
+      next = body.nextLink;
+    }
+    return found;
+  }
+
+  /**
+   * Creates the assignment the plan holds, waiting out Entra's replication delay for a
+   * brand-new principal (PrincipalNotFound). `sent(true)` when a PUT's body is handed to the
+   * HTTP client (from then on it may land), `sent(false)` when Azure answered it.
+   */
+  async create(g: { role: string; scope: string; roleDefinitionId: string }, principalId: string, signal: AbortSignal, sent: (inFlight: boolean) => void = () => undefined): Promise<GrantedRole> {
+    const { role, scope, roleDefinitionId } = g;
     const id = `${scope}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(scope, roleDefinitionId, principalId)}`;
     const what = `grant ${q(role)} at ${q(scope)} to ${principalId}`;
-    // A rerun finds its own assignment by name and writes nothing.
-    if (await this.exists(id, what, signal)) return { role, scope, principalId, id, created: false };
     for (let attempt = 0; ; attempt++) {
       let res: PathUncheckedResponse;
       try {
@@ -148,15 +188,10 @@ export class RoleAssignments {
     throw describeRoleFailure(failureFromResponse(res), what);
   }
 
+  /** The assignment's id after RoleAssignmentExists (made by hand, under another name): read afresh. */
   private async existing(scope: string, roleDefinitionId: string, principalId: string, signal: AbortSignal): Promise<string | undefined> {
-    const res = await this.send('list role assignments', signal, () => this.reads.pathUnchecked(`${scope}/providers/Microsoft.Authorization/roleAssignments`).get({
-      queryParameters: { ...API, $filter: principalFilter(principalId) },
-      abortSignal: signal,
-    }));
-    if (res.status !== '200') return undefined;
     const guid = roleDefinitionId.split('/').pop()?.toLowerCase();
-    const target = `the role assignments of principal ${principalId} at ${q(scope)}`;
-    const list = listPage(res.body, target).items.map((item) => roleAssignmentAnswer(item, target));
+    const list = await this.listAssignments(scope, principalId, signal).catch(() => []);
     return list.find((a) => sameId(a.principalId, principalId) && a.roleDefinitionId.split('/').pop()?.toLowerCase() === guid && sameId(a.scope, scope))?.id;
   }
 }

@@ -14,7 +14,8 @@ import type { IdentityPatch } from '../plan.ts';
 import type { ScaleSetRef } from '../settings.ts';
 import { armFailure, ArmRequestError, failureFromBody, failureFromResponse, type ArmErrorDetail } from './arm-errors.ts';
 import { clip } from '../text.ts';
-import { checkOperationStatus, identityIdAnswer, InvalidAnswer, listedScaleSet, listPage, operationUrlAnswer, scaleSetAnswer, type ListedScaleSet, type ScaleSetState } from './answers.ts';
+import type { UserAssignedIdentity } from '../identity.ts';
+import { checkOperationStatus, identityIdAnswer, userAssignedIdentityAnswer, InvalidAnswer, listedScaleSet, listPage, operationUrlAnswer, scaleSetAnswer, type ListedScaleSet, type ScaleSetState } from './answers.ts';
 import { clientOptions, type Endpoint, type Purpose } from './client.ts';
 
 /** The Compute API version of the recorded traffic; identity PATCH and If-Match work the same in every version since 2023-09-01. */
@@ -178,12 +179,12 @@ export class ScaleSets {
   }
 
   /** Whether a user-assigned identity exists: a reference to a deleted one blocks every identity write. */
-  async identityExists(id: string, signal: AbortSignal): Promise<boolean> {
+  /** A user-assigned identity with its principal and client ids; null when it does not exist (404). */
+  async readIdentity(id: string, signal: AbortSignal): Promise<UserAssignedIdentity | null> {
     const subscriptionId = identityIdAnswer(id, 'a scale set').split('/')[2] ?? '';
     const response = await this.context(subscriptionId, 'read').pathUnchecked(id).get({ queryParameters: { 'api-version': MANAGED_IDENTITY_API_VERSION }, abortSignal: signal });
-    if (response.status === '404') return false;
-    expect(response, ['200']);
-    return true;
+    if (response.status === '404') return null;
+    return userAssignedIdentityAnswer(expect(response, ['200']).body, id);
   }
 
   async read(ref: ScaleSetRef, signal: AbortSignal): Promise<ScaleSetState> {
