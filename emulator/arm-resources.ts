@@ -4,6 +4,7 @@ import { authorize, hasPermission, readsInside } from './arm-auth.ts';
 import { list, readHeaders, type ArmContext } from './arm-common.ts';
 import { armError, send, type Exchange } from './http.ts';
 import { scopeContains } from './roles.ts';
+import { parseFilter } from './odata.ts';
 import { path, type Params, type Route } from './router.ts';
 import type { Subscription } from './state.ts';
 
@@ -79,7 +80,35 @@ async function resourceGroups(x: Exchange, p: Params, ctx: ArmContext): Promise<
   return list(x, groups.map((g) => renderGroup(sub?.id ?? '', g)), readHeaders(), ctx.pageSize);
 }
 
+const RESOURCES_READ = 'Microsoft.Resources/subscriptions/resourceGroups/resources/read';
+
+/** Every resource the emulator holds in a resource group, as the generic resources list shows them. */
+function resourcesIn(ctx: ArmContext, sub: string, rg: string): { id: string; name: string; type: string; location: string }[] {
+  const prefix = `/subscriptions/${sub}/resourcegroups/${rg}/providers/`.toLowerCase();
+  const ids = [...ctx.state.scaleSets.values(), ...ctx.state.userAssignedIdentities.values(), ...ctx.state.resources.values()]
+    .map((r) => r.id).filter((id) => id.toLowerCase().startsWith(prefix));
+  return ids.map((id) => {
+    const parts = id.split('/');
+    return { id, name: parts[8] ?? '', type: `${parts[6] ?? ''}/${parts[7] ?? ''}`, location: 'westeurope' };
+  });
+}
+
+/** Resources - List By Resource Group, with the `$filter` on name and resourceType (eq, joined by and). */
+async function groupResources(x: Exchange, p: Params, ctx: ArmContext): Promise<void> {
+  const scope = `/subscriptions/${p['sub']}/resourceGroups/${p['rg']}`;
+  if (!(await authorize(x, ctx.state, ctx.caller, RESOURCES_READ, scope))) return;
+  if (!ctx.state.resourceGroup(p['sub'] ?? '', p['rg'] ?? '')) return armError(x, 404, 'ResourceGroupNotFound', `Resource group '${p['rg']}' could not be found.`);
+  const text = x.url.searchParams.get('$filter');
+  const clauses = text ? parseFilter(text) : [];
+  if (!clauses || clauses.some((c) => c.kind !== 'eq' || !['name', 'resourcetype'].includes(c.property.toLowerCase()))) {
+    return armError(x, 400, 'InvalidFilterInQueryString', `Invalid $filter '${text ?? ''}' specified in the query string.`);
+  }
+  const wanted = (r: { name: string; type: string }) => clauses.every((c) => c.kind === 'eq' && (c.property.toLowerCase() === 'name' ? r.name : r.type).toLowerCase() === c.value.toLowerCase());
+  return list(x, resourcesIn(ctx, p['sub'] ?? '', p['rg'] ?? '').filter(wanted), readHeaders(), ctx.pageSize);
+}
+
 export const resourceRoutes: Route<ArmContext>[] = [
+  { name: 'arm.resources.list', pattern: path('/subscriptions/{sub}/resourceGroups/{rg}/resources'), handler: groupResources },
   { name: 'arm.subscriptions.list', pattern: path('/subscriptions'), handler: subscriptions },
   { name: 'arm.subscription.get', pattern: path('/subscriptions/{sub}'), handler: subscription },
   { name: 'arm.tenants.list', pattern: path('/tenants'), handler: tenants },

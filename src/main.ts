@@ -260,7 +260,7 @@ function noMatch(query: FleetQuery, found: Discovery, allowNoMatch: boolean): st
 }
 
 async function finish(results: TargetResult[], settings: Settings, signal: AbortSignal): Promise<void> {
-  writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '');
+  writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '', settings.removeLegacyExtension);
   try {
     await writeSummary(results, settings);
   } catch (error) {

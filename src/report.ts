@@ -1,7 +1,7 @@
 // Step outputs and the step's failure. Ids are never masked: a masked value silently drops
 // job outputs. Tokens never come here.
 import { identityType, type ScaleSetIdentity } from './identity.ts';
-import { reportedWrite, type TargetResult } from './result.ts';
+import { grantsToWrite, plannedExtensionRemovals, reportedWrite, type TargetResult } from './result.ts';
 import { clip } from './text.ts';
 import { fail, output } from './writer.ts';
 
@@ -29,8 +29,28 @@ function unique(values: string[]): string[] {
   return kept;
 }
 
-export function resultJson(r: TargetResult) {
-  const identity = r.after ?? r.before;
+/**
+ * The identity a target's outputs describe: none while a change of this run may still be
+ * running (accepted and not seen to finish, or sent with no answer): the state before it would
+ * be a lie, and the state after is not known yet.
+ */
+export function reportedIdentity(r: TargetResult): ScaleSetIdentity | undefined {
+  if (r.write === 'accepted' || r.write === 'sent') return undefined;
+  return r.after ?? r.before;
+}
+
+/** The writes of the plan (dry run: that the real run would make; real run: that it set out to make). */
+function plannedWrites(r: TargetResult, removeLegacy: boolean) {
+  const identity = r.applied?.patch ?? (r.plan?.changed ? r.plan.patch : undefined);
+  const roles = grantsToWrite(r).map((g) => ({ role: g.role, scope: g.scope }));
+  const extensions = plannedExtensionRemovals(r, removeLegacy).length ? plannedExtensionRemovals(r, removeLegacy) : r.removedExtensions;
+  if (!identity && roles.length === 0 && extensions.length === 0) return undefined;
+  return { ...(identity ? { identity } : {}), ...(roles.length ? { roleAssignments: roles } : {}), ...(extensions.length ? { removeExtensions: extensions } : {}) };
+}
+
+export function resultJson(r: TargetResult, removeLegacy = false) {
+  const identity = reportedIdentity(r);
+  const plan = plannedWrites(r, removeLegacy);
   return {
     scaleSet: r.id,
     ...(identity
@@ -42,8 +62,9 @@ export function resultJson(r: TargetResult) {
       : {}),
     changed: r.changed,
     write: reportedWrite(r),
+    ...(plan ? { plan } : {}),
     ...(r.operationUrl && r.write === 'accepted' ? { operationUrl: r.operationUrl } : {}),
-    ...(r.roles.length ? { roleAssignments: r.roles.map((g) => ({ role: g.role, scope: g.scope, id: g.id, created: g.created })) } : {}),
+    ...(r.roles.length ? { roleAssignments: r.roles.map((g) => ({ role: g.role, scope: g.scope, id: g.id, created: g.created, ...(g.planned ? { planned: true } : {}) })) } : {}),
     ...(r.removedExtensions.length ? { removedExtensions: r.removedExtensions } : {}),
     ...(r.missingIdentities.length ? { missingIdentities: r.missingIdentities } : {}),
     ...(r.error ? { error: r.error } : {}),
@@ -61,15 +82,15 @@ export const inertJson = (value: unknown): string => JSON.stringify(value).repla
  * Every output, on every path. Aggregates follow the order of the scale sets in the inputs
  * (system-assigned principal first, then user-assigned ones as Azure lists them), each value once.
  */
-export function writeOutputs(results: TargetResult[], signInTenant: string): void {
+export function writeOutputs(results: TargetResult[], signInTenant: string, removeLegacy = false): void {
   const set = (name: OutputName, value: string) => output(name, value);
-  const identities = results.map((r) => r.after ?? r.before).filter((i): i is ScaleSetIdentity => i !== undefined);
-  set('results', inertJson(results.map(resultJson)));
+  const identities = results.map(reportedIdentity).filter((i): i is ScaleSetIdentity => i !== undefined);
+  set('results', inertJson(results.map((r) => resultJson(r, removeLegacy))));
   set('principal-ids', inertJson(unique(identities.flatMap(principalIds))));
   set('client-ids', inertJson(unique(identities.flatMap((i) => i.userAssigned.map((u) => u.clientId ?? '').filter(Boolean)))));
-  set('changed', String(results.some((r) => r.changed || r.removedExtensions.length > 0 || r.acceptedUnfinished.length > 0 || r.roles.some((g) => g.created))));
+  set('changed', String(results.some((r) => r.changed || r.acceptedUnfinished.length > 0)));
   set('role-assignment-ids', inertJson(unique(results.flatMap((r) => r.roles.map((g) => g.id).filter(Boolean)))));
-  const only = results.length === 1 ? identities[0] : undefined;
+  const only = results.length === 1 ? reportedIdentity(results[0] as TargetResult) : undefined;
   set('principal-id', only?.system?.principalId ?? '');
   set('tenant-id', only?.system?.tenantId ?? signInTenant);
   set('identity-type', only ? identityType(only) : '');

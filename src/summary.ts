@@ -35,7 +35,7 @@ function changeLines(r: TargetResult, settings: Settings): string[] {
   if (r.confirmedByReading) changes.push("The answer to the write was lost; reading the scale set showed the requested change in place (this run's write, or another writer's at the same moment)");
   if (r.write === 'sent') changes.push('A change was sent and its answer never arrived: it may have been applied');
   changes.push(...r.removedExtensions.map((n) => `Removed the retired extension ${n}`));
-  changes.push(...r.roles.map((g) => (settings.dryRun ? `Granted '${g.role}' at ${g.scope}` : `${g.created ? 'Granted' : 'Kept the existing'} '${g.role}' at ${g.scope}`)));
+  changes.push(...r.roles.filter((g) => !settings.dryRun || g.planned).map((g) => (settings.dryRun ? `Granted '${g.role}' at ${g.scope}` : `${g.created ? 'Granted' : 'Kept the existing'} '${g.role}' at ${g.scope}`)));
   if (settings.dryRun) return changes.map((c) => `Would have: ${c.charAt(0).toLowerCase()}${c.slice(1)}`);
   return changes;
 }

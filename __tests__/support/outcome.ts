@@ -13,7 +13,9 @@ export interface Result {
   principalId?: string;
   userAssignedIdentities?: Record<string, { principalId: string; clientId: string }>;
   operationUrl?: string;
-  roleAssignments?: { role: string; scope: string; id: string; created: boolean }[];
+  roleAssignments?: { role: string; scope: string; id: string; created: boolean; planned?: boolean }[];
+  /** The writes of the plan. */
+  plan?: { identity?: unknown; roleAssignments?: { role: string; scope: string }[]; removeExtensions?: string[] };
   missingIdentities?: string[];
   removedExtensions?: string[];
   error?: string;
