@@ -163,16 +163,17 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   startGroup(fleet ? `${pending.length} scale sets, ${parallel} at a time` : `Scale set ${pending[0]?.ref.name ?? ''}`);
   try {
     if (!(await check(ctx, results, pending, fail))) return;
-    if (settings.dryRun) return reportDryRun(ctx, pending);
+    // A dry run goes the same way, and each step stops where it would write.
     await forEachLimited(pending.filter((r) => !r.error), settings.maxParallel, async (r) => {
       try {
         await applyChange(ctx, r);
         await removeLegacyExtensions(ctx, r);
-        await writeGrants(ctx, r);
+        if (!settings.dryRun) await writeGrants(ctx, r);
       } catch (error) {
         fail(r, error);
       }
     });
+    if (settings.dryRun) reportDryRun(ctx, pending);
   } finally {
     endGroup();
   }

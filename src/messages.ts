@@ -172,6 +172,8 @@ function whatWasWritten(r: TargetResult): string {
 /** Writes besides the identity's that the run did not see finish. */
 function otherWrites(r: TargetResult): string {
   const parts = [
+    ...r.removedExtensions.map((n) => `the retired extension ${n} was removed`),
+    ...r.roles.filter((g) => g.created).map((g) => `the role '${g.role}' at ${g.scope} was granted`),
     ...(r.inFlight ? [`${r.inFlight} was sent and its answer had not arrived, so it may have been applied`] : []),
     ...r.acceptedUnfinished.map((w) => `Azure had accepted ${w} and may still be completing it`),
   ];

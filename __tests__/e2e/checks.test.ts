@@ -26,7 +26,7 @@ describe('rules checked before any write', { concurrency: 4 }, () => {
       const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web, vmss-api', 'user-assigned-ids': 'id-logs', 'role-assignee': 'id-app', 'role-assignments': `Reader at ${RG}` });
       assert.equal(run.code, 1);
       assert.match(run.stdout, /vmss-web: Input 'role-assignee': 'id-app' is not a user-assigned identity of scale set 'vmss-web', and operation 'assign' does not add it/);
-      assert.match(run.stdout, /vmss-api: Not changed: every scale set is checked before any is written/);
+      assert.match(run.stdout, /vmss-api: Not changed: every write is checked before any is made/);
       assert.equal(em.log.writes().length, 0);
       assert.doesNotMatch(run.stdout, /Azure accepted/);
     }));

@@ -97,11 +97,11 @@ describe('error paths end to end', { concurrency: 4 }, () => {
       assert.equal(failure(byId), `User-assigned identity id-ghost (${id}) does not exist: reading it answers 404, and Azure refuses to assign it (FailedIdentityOperation). Check user-assigned-ids, or create the identity first (az identity create).`);
     }));
 
-  it('a dry run finds the unknown identity the real run would fail on, and writes nothing', () =>
+  it('a dry run fails on the unknown identity as the real run does, before any write', () =>
     withEmulator({}, async (em) => {
       const run = await runAction(em, { ...target, operation: 'assign', 'user-assigned-ids': 'id-ghost', 'dry-run': 'true' });
       assert.equal(run.code, 1);
-      assert.match(failure(run), /^Dry run: the real run would fail\. User-assigned identity id-ghost \(.*\) does not exist: reading it answers 404.* 'id-ghost' is a bare name, so it was looked up in scale set 'vmss-web''s own resource group \(rg-prod\)/);
+      assert.match(failure(run), /^User-assigned identity id-ghost \(.*\) does not exist: reading it answers 404.* 'id-ghost' is a bare name, so it was looked up in scale set 'vmss-web''s own resource group \(rg-prod\)/);
       assert.equal(JSON.parse(run.outputs['results'] ?? '[]')[0]?.changed, false);
       assert.equal(em.log.writes().length, 0);
       const fine = await runAction(em, { ...target, operation: 'assign', 'user-assigned-ids': 'id-logs', 'dry-run': 'true' });

@@ -53,7 +53,7 @@ describe('fleets', { concurrency: 3 }, () => {
       const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': names.join('\n'), 'identity-type': 'SystemAssigned' });
       assert.equal(run.code, 1);
       assert.match(run.stdout, /- vmss-flex: Scale set 'vmss-flex' uses Flexible orchestration/);
-      assert.match(run.stdout, /- vmss-fleet-000: Not changed: every scale set is checked before any is written, and the inputs do not fit vmss-flex\. Nothing was written to any scale set\./);
+      assert.match(run.stdout, /- vmss-fleet-000: Not changed: every write is checked before any is made, and the checks failed for vmss-flex\. Nothing was written to any scale set\./);
       assert.equal(em.log.writes().length, 0);
       const results = JSON.parse(run.outputs['results'] ?? '[]') as Result[];
       assert.deepEqual(results.map((r) => [r.changed, Boolean(r.error)]), [[false, true], [false, true], [false, true]]);

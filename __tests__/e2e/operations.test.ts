@@ -122,12 +122,12 @@ describe('operations end to end', { concurrency: 4 }, () => {
       assert.match(run.stdout, /::warning title=Removal that cannot be undone::vmss-api \(operation 'set'\): disabling the system-assigned identity/);
     }));
 
-  it('removing an identity that is not assigned is a no-op, not an error', () =>
+  it('removing an identity that exists but is not assigned is a no-op with a notice, not an error', () =>
     withEmulator({}, async (em) => {
       const run = await runAction(em, { ...target('vmss-api'), operation: 'remove', 'user-assigned-ids': 'id-logs' });
       assert.equal(run.code, 0, run.stdout);
       assert.equal(em.log.writes().length, 0);
-      assert.match(run.stdout, /not assigned, nothing to remove: .*id-logs/);
+      assert.match(run.stdout, /::notice::vmss-api: id-logs exists but is not assigned to this scale set: nothing to remove/);
     }));
 
   it('warns about the retired managed identity extension', () =>
