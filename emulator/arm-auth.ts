@@ -3,7 +3,7 @@ import { compactVerify, createLocalJWKSet, decodeJwt } from 'jose';
 import { armError, bearer, type Exchange } from './http.ts';
 import type { CloudProfile } from './clouds.ts';
 import type { Entra } from './entra.ts';
-import { roleAllows, scopeContains } from './roles.ts';
+import { roleAllows, scopeContains, type RoleDefinition } from './roles.ts';
 import type { State } from './state.ts';
 
 export interface Caller {
@@ -60,12 +60,15 @@ export async function authenticate(x: Exchange, entra: Entra, state: State, clou
   return caller;
 }
 
+/** The role definitions of the principal's assignments at `scope` or above it, one per assignment. */
+export function grantsAt(state: State, principalId: string, scope: string): RoleDefinition[] {
+  return state.roleAssignments
+    .filter((a) => a.principalId.toLowerCase() === principalId.toLowerCase() && scopeContains(a.scope, scope))
+    .flatMap((a) => state.findRole(a.roleDefinitionId) ?? []);
+}
+
 export function hasPermission(state: State, principalId: string, action: string, scope: string): boolean {
-  return state.roleAssignments.some((a) => {
-    if (a.principalId.toLowerCase() !== principalId.toLowerCase() || !scopeContains(a.scope, scope)) return false;
-    const def = state.findRole(a.roleDefinitionId);
-    return def !== undefined && roleAllows(def, action);
-  });
+  return grantsAt(state, principalId, scope).some((def) => roleAllows(def, action));
 }
 
 /** Whether some role assignment strictly inside `scope` lets the principal perform `action` there. */

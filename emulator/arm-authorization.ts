@@ -18,7 +18,7 @@ function renderRoleDefinition(ctx: ArmContext, scope: string, guid: string) {
       type: def.type,
       description: def.roleName,
       assignableScopes: ['/'],
-      permissions: [{ actions: def.actions, notActions: def.notActions, dataActions: [], notDataActions: [] }],
+      permissions: [{ actions: def.actions, notActions: def.notActions, dataActions: def.dataActions ?? [], notDataActions: def.notDataActions ?? [] }],
     },
     id: `${sub}/providers/Microsoft.Authorization/roleDefinitions/${def.name}`,
     type: 'Microsoft.Authorization/roleDefinitions',

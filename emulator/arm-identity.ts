@@ -12,8 +12,6 @@ export interface ArmFailure {
 
 export interface IdentityChange {
   identity: ScaleSetIdentity;
-  /** Keys of user-assigned identities added by this request (need assign/action). */
-  added: string[];
 }
 
 const UAI_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i;
@@ -46,7 +44,7 @@ export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 
     // A PATCH without `identity` is no identity write. A PUT without it keeps the identity
     // (see arm-compute.ts) and so rewrites it: with a dangling reference it fails (strict, 14.6).
     const dangling = mode === 'replace' ? state.danglingReferences(set)[0] : undefined;
-    return dangling ? identityNotFound(set, dangling.key) : { identity: current, added: [] };
+    return dangling ? identityNotFound(set, dangling.key) : { identity: current };
   }
   if (typeof body !== 'object' || Array.isArray(body)) return invalid("The value of parameter 'identity' is invalid.", 'identity');
   const req = body as { type?: unknown; userAssignedIdentities?: unknown };
@@ -81,7 +79,6 @@ export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 
 
   const find = (key: string) => current.userAssigned.find((e) => e.key.toLowerCase() === key.toLowerCase());
   let next: UserAssignedEntry[] = mode === 'merge' ? [...current.userAssigned] : [];
-  const added: string[] = [];
   for (const [key, value] of entries) {
     const existing = find(key);
     if (value === null) {
@@ -105,7 +102,6 @@ export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 
     }
     if (!UAI_ID.test(key) || !state.findUserAssignedIdentity(key)) return identityNotFound(set, key);
     next.push({ key });
-    added.push(key);
   }
   if (!wanted.user) next = [];
   if (wanted.user && next.length === 0) {
@@ -117,7 +113,22 @@ export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 
   const dangling = next.find((e) => !state.findUserAssignedIdentity(e.key));
   if (dangling) return identityNotFound(set, dangling.key);
   const system = wanted.system ? (current.system ?? state.newSystemPrincipal(set.subscriptionId)) : undefined;
-  return { identity: { ...(system ? { system } : {}), userAssigned: next }, added };
+  return { identity: { ...(system ? { system } : {}), userAssigned: next } };
+}
+
+/**
+ * The user-assigned identities a write links to the scale set: the keys it sends with a value,
+ * not already there, as sent. ARM's front door checks `assign/action` on each before Compute
+ * sees the request, so a missing identity the caller may not assign is a 403, not a 400.
+ */
+export function linkedIdentities(set: ScaleSet, body: unknown): string[] {
+  if (typeof body !== 'object' || body === null) return [];
+  const map = (body as { userAssignedIdentities?: unknown }).userAssignedIdentities;
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) return [];
+  const held = new Set(set.identity.userAssigned.map((e) => e.key.toLowerCase()));
+  return Object.entries(map as Record<string, unknown>)
+    .filter(([key, value]) => value !== null && /^\/subscriptions\//i.test(key) && !held.has(key.toLowerCase()))
+    .map(([key]) => key);
 }
 
 /** 400 `FailedIdentityOperation` for an identity that does not exist, worded as in reference 2.4. */

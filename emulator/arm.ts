@@ -7,6 +7,7 @@ import type { ArmContext, PrincipalSettings } from './arm-common.ts';
 import { computeRoutes } from './arm-compute.ts';
 import { managedIdentityRoutes } from './arm-managed-identity.ts';
 import type { OperationEngine } from './arm-operations.ts';
+import { permissionRoutes } from './arm-permissions.ts';
 import { resourceRoutes } from './arm-resources.ts';
 import { metadataDocument, type CloudProfile } from './clouds.ts';
 import type { Entra } from './entra.ts';
@@ -25,7 +26,7 @@ export interface Arm {
   limits: Limits;
 }
 
-const router = new Router<ArmContext>([...resourceRoutes, ...computeRoutes, ...managedIdentityRoutes, ...authorizationRoutes]);
+const router = new Router<ArmContext>([...resourceRoutes, ...computeRoutes, ...managedIdentityRoutes, ...authorizationRoutes, ...permissionRoutes]);
 
 export type ArmMatch = Match<ArmContext> | { name: 'arm.metadata' } | { name: 'arm.unknown' };
 

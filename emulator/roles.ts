@@ -7,14 +7,17 @@ export interface RoleDefinition {
   type: 'BuiltInRole' | 'CustomRole';
   actions: string[];
   notActions: string[];
+  dataActions?: string[];
+  notDataActions?: string[];
 }
 
-const role = (name: string, roleName: string, actions: string[], notActions: string[] = []): RoleDefinition => ({
+const role = (name: string, roleName: string, actions: string[], notActions: string[] = [], dataActions: string[] = []): RoleDefinition => ({
   name,
   roleName,
   type: 'BuiltInRole',
   actions,
   notActions,
+  dataActions,
 });
 
 export const builtInRoles: RoleDefinition[] = [
@@ -44,8 +47,14 @@ export const builtInRoles: RoleDefinition[] = [
     'Microsoft.Authorization/roleAssignments/delete',
     '*/read',
   ]),
-  role('2a2b9908-6ea1-4ae2-8e65-a410df84e7d1', 'Storage Blob Data Reader', ['Microsoft.Storage/storageAccounts/blobServices/containers/read']),
-  role('4633458b-17de-408a-b874-0445c86b69e6', 'Key Vault Secrets User', ['Microsoft.KeyVault/vaults/secrets/readMetadata/action']),
+  role('2a2b9908-6ea1-4ae2-8e65-a410df84e7d1', 'Storage Blob Data Reader', [
+    'Microsoft.Storage/storageAccounts/blobServices/containers/read',
+    'Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action',
+  ], [], ['Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read']),
+  role('4633458b-17de-408a-b874-0445c86b69e6', 'Key Vault Secrets User', [], [], [
+    'Microsoft.KeyVault/vaults/secrets/getSecret/action',
+    'Microsoft.KeyVault/vaults/secrets/readMetadata/action',
+  ]),
   role('7f951dda-4ed3-4680-a7ca-43fe172d538d', 'AcrPull', ['Microsoft.ContainerRegistry/registries/pull/read']),
 ];
 

@@ -9,6 +9,11 @@ export const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 export const DEPLOYER_CLIENT_ID = '11111111-aaaa-4bbb-8ccc-000000000001';
 export const DEPLOYER_OBJECT_ID = '22222222-aaaa-4bbb-8ccc-000000000001';
 export const READER_CLIENT_ID = '11111111-aaaa-4bbb-8ccc-000000000002';
+/** github-no-mio: Virtual Machine Contributor on rg-prod and Reader on SUB, no Managed Identity Operator. */
+export const NO_MIO_CLIENT_ID = '11111111-aaaa-4bbb-8ccc-000000000003';
+export const NO_MIO_OBJECT_ID = '22222222-aaaa-4bbb-8ccc-000000000003';
+/** The second subscription of the default seed (the examples' AZURE_SUBSCRIPTION_ID_US): rg-prod/vmss-web, a twin of SUB's. */
+export const SUB_US = '7d3e9a42-5c1b-4f6e-9a8d-3b2c1e0f4a57';
 export const RG = `/subscriptions/${SUB}/resourceGroups/rg-prod`;
 export const uai = (name: string, rg = 'rg-prod') => `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
 export const vmssId = (name: string) => `${RG}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;

@@ -118,7 +118,7 @@ describe('subscriptions and tenants', { concurrency: 2 }, () => {
         url = page.json['nextLink'] as string | undefined;
         if (url) assert.match(url, new RegExp(`^${em.origin}/.*api-version=2024-11-01.*skiptoken=`));
       }
-      assert.deepEqual(names.sort(), ['vmss-api', 'vmss-flex', 'vmss-legacy', 'vmss-web']);
+      assert.deepEqual(names.sort(), ['vmss-api', 'vmss-flex', 'vmss-legacy', 'vmss-web', 'vmss-worker']);
     }));
 });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { arm, armScope, armToken, credential, raw, trust } from '../support/clients.ts';
-import { DEPLOYER_OBJECT_ID, FLEET_SUBS, RG, SUB, fleetOf, fleetSeed, uai, vmssId, withEmulator } from '../support/emulator.ts';
+import { DEPLOYER_OBJECT_ID, FLEET_SUBS, RG, SUB, SUB_US, fleetOf, fleetSeed, uai, vmssId, withEmulator } from '../support/emulator.ts';
 
 const V = 'api-version=2024-11-01';
 const errorOf = (json: Record<string, unknown>) => json['error'] as { code: string; message: string; details?: { code: string; target: string; message: string }[] };
@@ -60,7 +60,7 @@ describe('fleet lists (reference 14.3)', { concurrency: 2 }, () => {
       const inGroup = await listAll(em, token, `/subscriptions/${S1}/resourceGroups/rg-api/providers/Microsoft.Compute/virtualMachineScaleSets?${V}`);
       assert.deepEqual([inGroup.pages, inGroup.items.map((i) => i.name)], [1, ['api-1', 'api-flex']]);
       const subs = await listAll(em, token, '/subscriptions?api-version=2022-12-01');
-      assert.deepEqual(subs.items.map((s) => (s as unknown as { subscriptionId: string }).subscriptionId), [SUB, S1, S2], 'the unreadable subscription is not listed');
+      assert.deepEqual(subs.items.map((s) => (s as unknown as { subscriptionId: string }).subscriptionId), [SUB, SUB_US, S1, S2], 'the unreadable subscription is not listed');
       assert.ok(em.log.of('arm.vmss.list').length >= 4 && em.log.of('arm.resourceGroups.list').length === 1);
     }));
 

@@ -126,10 +126,12 @@ describe('role assignments', { concurrency: 4 }, () => {
 
   it('a scope the workflow may not grant on names the role it needs', () =>
     withEmulator({}, async (em) => {
-      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${STORAGE}` });
+      // The deployer may grant on the seed's storage account, not on the rg-shared group.
+      const shared = `/subscriptions/${SUB}/resourceGroups/rg-shared`;
+      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${shared}` });
       assert.equal(run.code, 1);
-      assert.match(run.stdout, /::error::Permission denied: could not grant 'Reader' at '.*stprodweb' to [0-9a-f-]{36} \(AuthorizationFailed\): the signed-in identity may not write role assignments on '.*stprodweb'\. Grant it 'Role Based Access Control Administrator'/);
-      assert.deepEqual(em.state.roleAssignments.filter((a) => a.scope === STORAGE), [], 'no role assignment was created');
+      assert.match(run.stdout, /::error::Permission denied: could not grant 'Reader' at '.*\/rg-shared' to [0-9a-f-]{36} \(AuthorizationFailed\): the signed-in identity may not write role assignments on '.*\/rg-shared'\. Grant it 'Role Based Access Control Administrator'/);
+      assert.deepEqual(em.state.roleAssignments.filter((a) => a.scope === shared), [], 'no role assignment was created');
     }));
 
   it('grants the roles to a named user-assigned identity', () =>

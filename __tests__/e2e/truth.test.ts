@@ -109,7 +109,7 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
 
   it('a failure after a write lists what was changed in the summary', () =>
     withEmulator({}, async (em) => {
-      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${RG}/providers/Microsoft.Storage/storageAccounts/stprodweb` });
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at /subscriptions/${SUB}/resourceGroups/rg-shared` });
       assert.equal(run.code, 1);
       assert.match(errorLine(run), /Permission denied: could not grant 'Reader'.*The identity change to vmss-web was completed before this\./);
       assert.match(run.summary, /<li>Enabled the system-assigned identity<\/li>/);
