@@ -6,7 +6,7 @@ import { info, warning } from './writer.ts';
 import { abortable, sleep } from './abort.ts';
 import { InvalidAnswer } from './azure/answers.ts';
 import { armFailure } from './azure/arm-errors.ts';
-import type { ScaleSetState } from './azure/scale-sets.ts';
+import { OperationFailedError, type ScaleSetState } from './azure/scale-sets.ts';
 import { CheckFailed, type ApplyContext } from './context.ts';
 import { backoffMs } from './backoff.ts';
 import { ActionError } from './errors.ts';
@@ -210,6 +210,7 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
       r.after = final.identity;
       return;
     } catch (error) {
+      if (error instanceof OperationFailedError) r.operationFailed = true;
       if (r.write === 'accepted' || ctx.signal.aborted) throw error;
       const f = armFailure(error);
       // No answer, or a gateway's word that the backend did not answer: the write may have landed.

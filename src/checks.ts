@@ -4,7 +4,7 @@
 // signed-in principal holds each permission the writes need. A failure stops every write.
 import { abortable } from './abort.ts';
 import type { PermissionsAnswer } from './azure/access.ts';
-import type { ArmFailure } from './azure/arm-errors.ts';
+import { armFailure, type ArmFailure } from './azure/arm-errors.ts';
 import { forEachLimited } from './concurrency.ts';
 import { CheckFailed, type ApplyContext } from './context.ts';
 import { planGrants } from './grants.ts';
@@ -59,7 +59,7 @@ async function checkRoleScopes(ctx: ApplyContext, targets: TargetResult[], fail:
   for (const r of targets) for (const g of grantsToWrite(r)) scopes.set(g.scope.toLowerCase(), [...(scopes.get(g.scope.toLowerCase()) ?? []), r]);
   await forEachLimited([...scopes.values()], ctx.settings.maxParallel, async (owners) => {
     const scope = owners[0]?.grants.find((g) => scopes.get(g.scope.toLowerCase()) === owners)?.scope ?? '';
-    const found = await abortable(ctx.access.scopeExists(scope, ctx.signal), ctx.signal);
+    const found = await abortable(ctx.access.scopeExists(scope, ctx.signal), ctx.signal).catch(unconfirmed(ctx));
     if (found === true) return;
     if (found === false) {
       for (const r of owners) fail(r, new CheckFailed(`Input 'role-assignments': the scope ${q(scope)} does not exist, so no role can be granted there. Check the subscription, resource group and resource names in the scope (they are case-insensitive, but must exist).`));
@@ -68,6 +68,12 @@ async function checkRoleScopes(ctx: ApplyContext, targets: TargetResult[], fail:
     warning(`Could not confirm that the role scope ${q(scope)} exists (${describe(found)}). Going on: Azure checks it when the role is granted.`, 'Role scope not checked');
   });
 }
+
+/** A read the checks could not complete (no answer after the retries, an answer that breaks the rules): not known, so not a failure. */
+const unconfirmed = (ctx: ApplyContext) => (error: unknown): ArmFailure => {
+  if (ctx.signal.aborted) throw error;
+  return armFailure(error);
+};
 
 const describe = (f: ArmFailure) => clip(`${f.statusCode ?? ''} ${f.code ?? ''}: ${f.message}`.trim(), 300);
 const groupOf = (id: string) => /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+/i.exec(id)?.[0];
@@ -111,7 +117,7 @@ function missingPermission(ctx: ApplyContext, n: Need): string {
 
 async function checkPermissions(ctx: ApplyContext, targets: TargetResult[], fail: Fail): Promise<void> {
   await forEachLimited(needs(ctx, targets), ctx.settings.maxParallel, async (n) => {
-    const held = await holds(ctx, n);
+    const held = await holds(ctx, n).catch(unconfirmed(ctx));
     if (held === true) return;
     if (held !== false) {
       warning(`Could not confirm that the signed-in principal holds ${n.action} on ${n.scope} (${describe(held)}). Going on: Azure checks each write itself.`, 'Permissions not confirmed');

@@ -96,6 +96,7 @@ export async function writeGrants(ctx: ApplyContext, r: TargetResult): Promise<v
     if (g.grantedBy) continue;
     if (g.exists) {
       const id = g.assignmentId ?? `${g.scope}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(g.scope, g.roleDefinitionId, principalId)}`;
+      info(`${r.ref.name}: already had ${q(g.role)} at ${g.scope} (${id}).`);
       r.roles.push({ role: g.role, scope: g.scope, principalId, id, created: false });
       continue;
     }

@@ -35,7 +35,7 @@ function unique(values: string[]): string[] {
  * be a lie, and the state after is not known yet.
  */
 export function reportedIdentity(r: TargetResult): ScaleSetIdentity | undefined {
-  if (r.write === 'accepted' || r.write === 'sent') return undefined;
+  if ((r.write === 'accepted' && !r.operationFailed) || r.write === 'sent') return undefined;
   return r.after ?? r.before;
 }
 

@@ -48,6 +48,8 @@ export interface TargetResult {
    */
   changed: boolean;
   write: WriteState;
+  /** Azure accepted the identity write, then reported its operation Failed or Canceled: it keeps the identity from before. */
+  operationFailed?: boolean;
   /** The write's answer was lost and a read confirmed it landed. */
   confirmedByReading?: boolean;
   operationUrl?: string;

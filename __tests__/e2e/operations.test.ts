@@ -20,9 +20,11 @@ describe('operations end to end', { concurrency: 4 }, () => {
       assert.equal(run.outputs['changed'], 'true');
       assert.deepEqual(JSON.parse(run.outputs['principal-ids'] ?? ''), [set.identity.system.principalId]);
       assert.equal(set.provisioningState, 'Succeeded');
-      // The custom cloud's metadata, one read, one write, its polls, one final read.
+      // The custom cloud's metadata, one read, the permissions at its resource group (which grant
+      // the write), one write, its polls, one final read.
       const arm = em.log.of('arm').map((e) => e.route);
-      assert.deepEqual(arm.filter((r) => r !== 'arm.operation'), ['arm.metadata', 'arm.vmss.get', 'arm.vmss.patch', 'arm.vmss.get']);
+      assert.deepEqual(arm.filter((r) => r !== 'arm.operation'), ['arm.metadata', 'arm.vmss.get', 'arm.permissions.get', 'arm.vmss.patch', 'arm.vmss.get']);
+      assert.match(em.log.of('arm.permissions.get')[0]?.path ?? '', /^\/subscriptions\/[^/]+\/resourceGroups\/rg-prod\/providers\/Microsoft\.Authorization\/permissions/i);
       assert.match(run.summary, /Enabled the system-assigned identity/);
       assert.match(run.summary, new RegExp(`System-assigned principal: ${set.identity.system.principalId}`));
     }));

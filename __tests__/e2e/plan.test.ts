@@ -102,7 +102,7 @@ describe('no write until every write is known to be allowed', { concurrency: 4 }
 
   it('a permissions list ARM will not give: a warning that the permissions could not be confirmed, and the run goes on', () =>
     withEmulator({}, async (em) => {
-      em.controls.fault({ route: 'arm.permissions', times: Infinity, action: { kind: 'status', status: 403, code: 'AuthorizationFailed', message: 'no permissions/read here' } });
+      em.controls.fault({ route: 'arm.permissions.get', times: Infinity, action: { kind: 'status', status: 403, code: 'AuthorizationFailed', message: 'no permissions/read here' } });
       const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned' });
       assert.equal(run.code, 0, run.stdout);
       assert.match(run.stdout, /::warning title=Permissions not confirmed::Could not confirm that the signed-in principal holds Microsoft\.Compute\/virtualMachineScaleSets\/write/);

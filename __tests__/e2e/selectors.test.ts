@@ -128,25 +128,27 @@ describe('selectors', { concurrency: 4 }, () => {
     });
   });
 
-  it('an exact name that matches nothing fails on its own, allow-no-match or not; the others are changed', () =>
+  it('an exact name that matches nothing fails, allow-no-match or not, and stops every write', () =>
     fleet(async (em) => {
       for (const allow of ['false', 'true']) {
         const run = await runAction(em, { 'vmss-name': 'web-1\nweb-99', 'resource-group': 'rg-prod\nrg-shared', 'identity-type': 'SystemAssigned', 'allow-no-match': allow });
         assert.equal(run.code, 1, `allow-no-match ${allow}`);
-        assert.ok(hasSystem(em, SUB, 'rg-prod', 'web-1'));
-        const failed = results(run).filter((r) => r.error);
-        assert.deepEqual(failed.map((r) => r.scaleSet), [''], 'no scale set id for a scale set that was not found');
-        assert.match(failed[0]?.error ?? '', /vmss-name 'web-99' matched no scale set in resource group\(s\) rg-prod, rg-shared .*an exact name must exist\./);
+        assert.ok(!hasSystem(em, SUB, 'rg-prod', 'web-1'), 'not written: a named scale set is missing');
+        const missing = results(run).filter((r) => r.scaleSet === '');
+        assert.equal(missing.length, 1, 'no scale set id for a scale set that was not found');
+        assert.match(missing[0]?.error ?? '', /vmss-name 'web-99' matched no scale set in resource group\(s\) rg-prod, rg-shared .*an exact name must exist\./);
+        assert.match(results(run).find((r) => r.scaleSet !== '')?.error ?? '', /Not changed: every write is checked before any is made/);
       }
+      assert.equal(em.log.writes().length, 0);
     }));
 
   it('an exact name whose scale set the tags leave out says so, with its tags', () =>
     fleet(async (em) => {
       const run = await runAction(em, { 'vmss-name': 'web-1\nweb-2', 'resource-group': 'rg-prod', 'vmss-tags': 'env=prod', 'identity-type': 'SystemAssigned' });
       assert.equal(run.code, 1);
-      assert.ok(hasSystem(em, SUB, 'rg-prod', 'web-2'));
+      assert.ok(!hasSystem(em, SUB, 'rg-prod', 'web-2'), 'not written: a named scale set is left out');
       assert.ok(!hasSystem(em, SUB, 'rg-prod', 'web-1'), 'left out, so not changed');
-      const failed = results(run).filter((r) => r.error);
+      const failed = results(run).filter((r) => r.error && r.scaleSet === '');
       assert.equal(failed.length, 1);
       assert.equal(failed[0]?.error, `vmss-name 'web-1' names scale set(s) that resource-group (rg-prod) or vmss-tags (env=prod) leave out: ${SUB}/rg-prod/web-1 (role=web). Take the name out of vmss-name, or change the selectors (or the scale set's tags).`);
     }));

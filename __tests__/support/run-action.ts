@@ -19,6 +19,7 @@ export const DEFAULTS: Record<string, string> = {
   'remove-legacy-extension': 'false',
   'allow-no-match': 'false',
   'remove-missing-identities': 'false',
+  'permission-check': 'error',
 };
 
 export interface ActionRun {

@@ -48,7 +48,10 @@ export class Access {
       followed.add(digest);
       const res: PathUncheckedResponse = await this.client.pathUnchecked(next).get({ ...(query ? { queryParameters: query } : {}), abortSignal: signal });
       if (res.status !== '200') return { refused: failureFromResponse(res) };
-      const page = listPage(res.body, `the permissions at ${scope}`);
+      // A list without its `value` is no list: not "no permissions".
+      const body = res.body as { value?: unknown } | undefined;
+      if (!Array.isArray(body?.value)) return { refused: { statusCode: 200, message: 'the answer held no permissions list', details: [], network: false } };
+      const page = listPage(body, `the permissions at ${scope}`);
       blocks.push(...page.items.map((item) => permissionBlockAnswer(item, `the permissions at ${scope}`)));
       next = page.nextLink;
       query = undefined;
