@@ -20,6 +20,9 @@ import { writeSummary } from './summary.ts';
 import { newResult, type TargetResult } from './result.ts';
 import type { FleetQuery, Settings } from './settings.ts';
 import { clip, q } from './text.ts';
+import { identityNamer, labelTargets } from './display-names.ts';
+import { doneLine } from './changes.ts';
+import { totals, totalsLine } from './totals.ts';
 import { debug, endGroup, error as annotateError, group, info, notice, secret, startGroup, warning } from './writer.ts';
 
 async function connect(settings: Settings, signal: AbortSignal): Promise<Cloud> {
@@ -62,6 +65,7 @@ function startFailure(error: unknown, settings: Settings, session: Session | und
 export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: AbortController, prefetch?: Prefetch): Promise<void> {
   const { signal } = stop;
   const results = settings.targets.map(newResult);
+  labelTargets(results);
   let session: Session | undefined;
   const cloud = await group('Sign in', async () => {
     try {
@@ -143,7 +147,8 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   const home = settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '';
   const endpoint = { ...cloud, pacer, ...(home ? { tenants: new Tenants(session.credential, home, cloud.scope) } : {}) };
   if (settings.query && !(await addFleet(settings.query, settings.allowNoMatch, results, new ScaleSets(session.credential, endpoint), session, signal))) return;
-  const parallel = Math.min(settings.maxParallel, results.length);
+  labelTargets(results);
+  const parallel = Math.min(settings.maxParallel, results.filter((r) => !r.error).length);
   const busiest = Math.min(parallel, mostInOneSubscription(results));
   const ctx: ApplyContext = {
     scaleSets: new ScaleSets(session.credential, endpoint, pollIntervalMs(busiest)),
@@ -155,11 +160,11 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   const fleet = results.length > 1 || settings.query !== undefined;
   const fail = (r: TargetResult, error: unknown) => {
     r.error = describeTargetFailure(signal.aborted ? signal.reason : error, r, settings.signIn, session.facts, env, session.describe);
-    if (fleet) annotateError(r.error, `Scale set ${r.ref.name}`);
+    if (fleet) annotateError(r.error, `Scale set ${r.label}`);
   };
   // Log groups cannot nest or interleave: one for a lone scale set, one for a fleet (lines carry the name).
   if (pending.length === 0) return;
-  startGroup(fleet ? `${pending.length} scale sets, ${parallel} at a time` : `Scale set ${pending[0]?.ref.name ?? ''}`);
+  startGroup(fleet ? `${pending.length === 1 ? '1 scale set' : `${pending.length} scale sets, ${parallel} at a time`}` : `Scale set ${pending[0]?.label ?? ''}`);
   try {
     await forEachLimited(pending, settings.maxParallel, async (r) => {
       try {
@@ -172,15 +177,18 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
     const invalid = pending.filter((r) => r.invalid);
     if (invalid.length) {
       // Named once for all, and only the first few: 10,000 messages naming 10,000 scale sets each would take gigabytes.
-      const names = `${invalid.slice(0, 5).map((r) => r.ref.name).join(', ')}${invalid.length > 5 ? ` and ${invalid.length - 5} more` : ''}`;
+      const names = `${invalid.slice(0, 5).map((r) => r.label).join(', ')}${invalid.length > 5 ? ` and ${invalid.length - 5} more` : ''}`;
       for (const r of pending.filter((t) => !t.error)) r.error = `Not changed: every scale set is checked before any is written, and the inputs do not fit ${names}. Nothing was written to any scale set.`;
       return;
     }
+    const identityName = identityNamer(results);
     await forEachLimited(pending.filter((r) => !r.error), settings.maxParallel, async (r) => {
       try {
         await applyChange(ctx, r);
         await removeLegacyExtensions(ctx, r);
         await grantRoles(ctx, r);
+        const done = settings.dryRun ? undefined : doneLine(r, identityName);
+        if (done) info(done);
       } catch (error) {
         fail(r, error);
       }
@@ -188,7 +196,7 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   } finally {
     endGroup();
   }
-  if (pacer.waitedMs) info(`Requests waited ${(pacer.waitedMs / 1000).toFixed(1)} s in all (added over parallel requests) to stay within ARM's request budgets.`);
+  if (pacer.waitingMs) info(`To stay within ARM's request budgets, requests were held back during ${(pacer.waitingMs / 1000).toFixed(1)} s of the run (time with at least one request waiting; the longest single wait ${(pacer.longestWaitMs / 1000).toFixed(1)} s).`);
   if (!settings.removeLegacyExtension) warnLegacyExtensions(results);
 }
 
@@ -196,7 +204,7 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
 function warnLegacyExtensions(results: TargetResult[]): void {
   for (const r of results) {
     for (const name of r.legacyExtensions) {
-      warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, 'Retired managed identity extension');
+      warning(`${r.label} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, 'Retired managed identity extension');
     }
   }
 }
@@ -242,6 +250,7 @@ function noMatch(query: FleetQuery, found: Discovery, allowNoMatch: boolean): st
 
 async function finish(results: TargetResult[], settings: Settings, signal: AbortSignal): Promise<void> {
   writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '');
+  info(totalsLine(totals(results, { dryRun: settings.dryRun, show: settings.operation === 'show' })));
   try {
     await writeSummary(results, settings);
   } catch (error) {

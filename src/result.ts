@@ -16,6 +16,8 @@ export type WriteState = 'none' | 'sent' | 'accepted' | 'completed';
 export interface TargetResult {
   ref: ScaleSetRef;
   id: string;
+  /** How the log, annotations and summary name it: enough of its id to tell twins apart (display-names.ts). */
+  label: string;
   before?: ScaleSetIdentity;
   after?: ScaleSetIdentity;
   etag?: string;
@@ -39,6 +41,8 @@ export interface TargetResult {
   legacyExtensions: string[];
   /** Removals that cannot be undone, as shown to the user before writing. */
   warnings: string[];
+  /** User-assigned identities the change takes away (undone by assigning them again), as warned before writing. */
+  removals?: string[];
   /** Roles granted (or, in a dry run, to be granted) to the scale set's identity. */
   roles: GrantedRole[];
   /** Retired extensions removed by this step. */
@@ -53,7 +57,7 @@ export interface TargetResult {
 }
 
 export function newResult(ref: ScaleSetRef): TargetResult {
-  return { ref, id: scaleSetId(ref), changed: false, write: 'none', legacyExtensions: [], missingIdentities: [], warnings: [], roles: [], removedExtensions: [], acceptedUnfinished: [] };
+  return { ref, id: scaleSetId(ref), label: ref.name, changed: false, write: 'none', legacyExtensions: [], missingIdentities: [], warnings: [], roles: [], removedExtensions: [], acceptedUnfinished: [] };
 }
 
 /** The write state as outputs report it. */
