@@ -69,6 +69,9 @@ describe('totals', () => {
     const t = totals([result(vmss(S1, 'rg', 'a'), { changed: true }), result(vmss(S1, 'rg', 'b'))], { dryRun: true });
     assert.equal(totalsLine(t), '2 targets: 1 to change, 1 unchanged, 0 failed.');
     assert.equal(totalsLine(totals([result(vmss(S1, 'rg', 'a'))], { dryRun: false })), '1 target: 0 changed, 1 unchanged, 0 failed.');
+    // What is to change is what `changed` says (the planner's word): roles alone do not decide it here.
+    const rolesOnly = result(vmss(S1, 'rg', 'a'), { roles: [{ role: 'Reader', scope: '/s', principalId: '', id: '', created: false }] });
+    assert.equal(totalsLine(totals([rolesOnly], { dryRun: true })), '1 target: 0 to change, 1 unchanged, 0 failed. 1 role assignment to grant.');
   });
 });
 
