@@ -45,6 +45,15 @@ describe('a report for any fleet', { concurrency: 2 }, () => {
       assert.deepEqual(foreignMarkup(run.summary, 'no-marker'), []);
     }));
 
+  it('a twin that fails is named apart in its annotation and in the step error', () =>
+    withEmulator({ seed: fleetSeed({ subscriptions: [{ id: OTHER, resourceGroups: { 'rg-prod': [{ name: 'vmss-web' }] } }], unreadable: [OTHER] }) }, async (em) => {
+      const run = await runAction(em, { 'vmss-id': `${vmssId('vmss-web')}\n${otherWeb}`, 'identity-type': 'SystemAssigned', 'dry-run': 'true' });
+      assert.equal(run.code, 1, run.stdout.slice(-3000));
+      assert.match(run.stdout, /^::error title=Scale set 1a2b3c4d\/rg-prod\/vmss-web::/m);
+      assert.match(run.stdout, /^::error::1 of 2 failed:%0A- 1a2b3c4d\/rg-prod\/vmss-web: /m);
+      assert.match(run.summary, /<h3>1a2b3c4d\/rg-prod\/vmss-web<\/h3>\n[^\n]*\n<p><strong>Failed:<\/strong>/);
+    }));
+
   it('the summary opens with the totals and collapses the unchanged; the log ends with the totals line', () =>
     withEmulator({}, async (em) => {
       const fleet = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web\nvmss-api\nvmss-legacy', 'identity-type': 'SystemAssigned' };
