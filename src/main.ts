@@ -164,7 +164,7 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   };
   // Log groups cannot nest or interleave: one for a lone scale set, one for a fleet (lines carry the name).
   if (pending.length === 0) return;
-  startGroup(fleet ? `${pending.length === 1 ? '1 scale set' : `${pending.length} scale sets, ${parallel} at a time`}` : `Scale set ${pending[0]?.label ?? ''}`);
+  startGroup(fleet ? (pending.length === 1 ? '1 scale set' : `${pending.length} scale sets, ${parallel} at a time`) : `Scale set ${pending[0]?.label ?? ''}`);
   try {
     await forEachLimited(pending, settings.maxParallel, async (r) => {
       try {
