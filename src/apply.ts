@@ -59,7 +59,7 @@ function isRetryableRead(error: unknown): boolean {
   return isThrottledOrBusy(error) || f.network || f.code === 'ExpiredAuthenticationToken';
 }
 
-async function readWhenIdle(ctx: ApplyContext, ref: ScaleSetRef): Promise<ScaleSetState> {
+async function readWhenIdle(ctx: ApplyContext, ref: ScaleSetRef, label = ref.name): Promise<ScaleSetState> {
   for (let attempt = 0; ; attempt++) {
     let state: ScaleSetState;
     try {
@@ -68,14 +68,14 @@ async function readWhenIdle(ctx: ApplyContext, ref: ScaleSetRef): Promise<ScaleS
       if (!isRetryableRead(error) || attempt >= MAX_READ_RETRIES) throw error;
       const f = armFailure(error);
       const wait = backoffMs(attempt, f.headers);
-      info(`${ref.name}: Azure is throttling or busy (${f.code ?? f.statusCode}); reading again in ${(wait / 1000).toFixed(1)} s.`);
+      info(`${label}: Azure is throttling or busy (${f.code ?? f.statusCode}); reading again in ${(wait / 1000).toFixed(1)} s.`);
       await sleep(wait, ctx.signal);
       continue;
     }
     const busy = state.provisioningState !== undefined && !IDLE_STATES.has(state.provisioningState.toLowerCase());
     if (!busy || ctx.settings.operation === 'show') return state;
     const wait = backoffMs(attempt);
-    info(`${ref.name}: provisioning state is '${state.provisioningState}'; waiting ${(wait / 1000).toFixed(1)} s for Azure to finish before changing the identity.`);
+    info(`${label}: provisioning state is '${state.provisioningState}'; waiting ${(wait / 1000).toFixed(1)} s for Azure to finish before changing the identity.`);
     await sleep(wait, ctx.signal);
   }
 }
@@ -103,7 +103,7 @@ async function readAndPlan(ctx: ApplyContext, r: TargetResult): Promise<Plan> {
   const listed = r.listed;
   r.listed = undefined;
   const idle = (s: ScaleSetState) => s.provisioningState === undefined || IDLE_STATES.has(s.provisioningState.toLowerCase());
-  const state = listed && (ctx.settings.operation === 'show' || (listed.etag && idle(listed))) ? listed : await readWhenIdle(ctx, r.ref);
+  const state = listed && (ctx.settings.operation === 'show' || (listed.etag && idle(listed))) ? listed : await readWhenIdle(ctx, r.ref, r.label);
   // Otherwise the check phase looks, for scale sets whose identity the plan writes.
   if (ctx.settings.removeMissingIdentities || ctx.settings.operation === 'show') {
     const known = r.missingIdentities;
@@ -111,7 +111,7 @@ async function readAndPlan(ctx: ApplyContext, r: TargetResult): Promise<Plan> {
     // Once per identity and scale set, though a 412 or a lost answer reads it again.
     for (const id of r.missingIdentities.filter((m) => !known.some((k) => sameId(k, m)))) {
       const fix = ctx.settings.removeMissingIdentities && ctx.settings.operation !== 'show' ? ' This step removes the reference (remove-missing-identities).' : ' Every identity change on it fails until the reference is removed: run with remove-missing-identities: true.';
-      warning(`${r.ref.name} references user-assigned identity ${shortName(id)} (${id}), which no longer exists: reading it answers 404.${fix}`, 'Identity that no longer exists');
+      warning(`${r.label} references user-assigned identity ${shortName(id)} (${id}), which no longer exists: reading it answers 404.${fix}`, 'Identity that no longer exists');
     }
   }
   return planWith(ctx, r, state);
@@ -140,7 +140,7 @@ function planWith(ctx: ApplyContext, r: TargetResult, state: ScaleSetState): Pla
 /** Phase one: read, plan and check, and resolve role names. Writes nothing. */
 export async function prepare(ctx: ApplyContext, r: TargetResult): Promise<void> {
   const p = await readAndPlan(ctx, r);
-  if (ctx.settings.operation !== 'show') info(describePlan(r.ref.name, p));
+  if (ctx.settings.operation !== 'show') info(describePlan(r.label, p));
   for (const role of ctx.settings.roleAssignments) {
     try {
       await abortable(ctx.roles.resolve(role.role, role.scope, ctx.signal), ctx.signal);
@@ -151,25 +151,26 @@ export async function prepare(ctx: ApplyContext, r: TargetResult): Promise<void>
   }
 }
 
-/** The removals under `set` that cannot be undone, named with their principals. */
-function irreversible(r: TargetResult, p: Plan): string[] {
+/**
+ * The removals an operation `set` makes without naming them. Only a system-assigned principal's
+ * deletion cannot be undone; a user-assigned identity taken away can be assigned again.
+ */
+function removals(r: TargetResult, p: Plan): { lost: string[]; removed: string[] } {
   const before = r.before;
-  const lines: string[] = [];
-  if (p.disableSystem) {
-    lines.push(`disabling the system-assigned identity deletes its principal ${before?.system?.principalId ?? '(unknown)'} for good, with its role assignments`);
-  }
-  for (const id of p.remove) {
+  const lost = p.disableSystem ? [`disabling the system-assigned identity deletes its principal ${before?.system?.principalId ?? '(unknown)'} for good, with its role assignments`] : [];
+  const removed = p.remove.map((id) => {
     const principal = before?.userAssigned.find((u) => sameId(u.id, id))?.principalId;
-    lines.push(`removing ${shortName(id)} (principal ${principal ?? '(unknown)'}) takes that identity and its role assignments away from the scale set`);
-  }
-  return lines;
+    return `removing ${shortName(id)} (${id}, principal ${principal ?? '(unknown)'}) takes that identity, and what its role assignments grant, away from the scale set; assigning it again undoes this`;
+  });
+  return { lost, removed };
 }
 function warnIrreversible(ctx: ApplyContext, r: TargetResult, p: Plan): void {
   if (ctx.settings.operation !== 'set') return;
-  r.warnings = irreversible(r, p);
-  for (const line of r.warnings) {
-    warning(`${r.ref.name} (operation 'set'): ${line}. Use operation 'assign' to keep it.`, 'Removal that cannot be undone');
-  }
+  const { lost, removed } = removals(r, p);
+  r.warnings = lost;
+  r.removals = removed;
+  for (const line of lost) warning(`${r.label} (operation 'set'): ${line}. Use operation 'assign' to keep it.`, 'Removal that cannot be undone');
+  for (const line of removed) warning(`${r.label} (operation 'set'): ${line}. Use operation 'assign' to keep it.`, 'User-assigned identity removed');
 }
 
 /** Phase two: make the change, waiting for Azure to finish. */
@@ -186,7 +187,7 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
     }
     warnIrreversible(ctx, r, p);
     if (ctx.settings.dryRun) {
-      info(`${r.ref.name}: dry run, nothing written. The PATCH would be: ${JSON.stringify(p.patch)}`);
+      info(`${r.label}: dry run, nothing written. The PATCH would be: ${JSON.stringify(p.patch)}`);
       return;
     }
     try {
@@ -202,9 +203,9 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
           r.changed = true;
           r.applied = p;
           if (url) r.operationUrl = url;
-          info(`${r.ref.name}: Azure accepted the change; waiting for it to finish.`);
+          info(`${r.label}: Azure accepted the change; waiting for it to finish.`);
         },
-        onPollTrouble: (reason, wait) => info(`${r.ref.name}: no answer about the operation (${reason}); asking again in ${(wait / 1000).toFixed(1)} s.`),
+        onPollTrouble: (reason, wait) => info(`${r.label}: no answer about the operation (${reason}); asking again in ${(wait / 1000).toFixed(1)} s.`),
       }), ctx.signal);
       r.write = 'completed';
       r.after = final.identity;
@@ -219,7 +220,7 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
         // It stays 'sent' from here on: the read may come too early to see it, and a cancel
         // during the read must not say that nothing was written.
         lostPlan = p;
-        info(`${r.ref.name}: the answer to the write was lost (${f.message}); reading the scale set to see whether it landed.`);
+        info(`${r.label}: the answer to the write was lost (${f.message}); reading the scale set to see whether it landed.`);
         p = await readAndPlan(ctx, r);
         continue;
       }
@@ -229,14 +230,14 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
         if (++replans > MAX_REPLANS) {
           throw new ActionError(`${r.ref.name} kept changing between our read and our write (${MAX_REPLANS} times 412 PreconditionFailed); nothing was written by this step. Another process is updating it continuously: run this step again once it settles.`);
         }
-        info(`${r.ref.name}: the scale set changed since it was read (412 PreconditionFailed); reading it again and re-planning (${replans} of ${MAX_REPLANS}).`);
+        info(`${r.label}: the scale set changed since it was read (412 PreconditionFailed); reading it again and re-planning (${replans} of ${MAX_REPLANS}).`);
         p = await readAndPlan(ctx, r);
-        info(describePlan(r.ref.name, p));
+        info(describePlan(r.label, p));
         continue;
       }
       if (isThrottledOrBusy(error)) {
         const wait = backoffMs(attempt, f.headers);
-        info(`${r.ref.name}: Azure answered ${f.statusCode} ${f.code ?? ''}; reading again and retrying in ${(wait / 1000).toFixed(1)} s.`);
+        info(`${r.label}: Azure answered ${f.statusCode} ${f.code ?? ''}; reading again and retrying in ${(wait / 1000).toFixed(1)} s.`);
         await sleep(wait, ctx.signal);
         p = await readAndPlan(ctx, r);
         continue;
@@ -285,11 +286,11 @@ export async function removeLegacyExtensions(ctx: ApplyContext, r: TargetResult)
   if (!ctx.settings.removeLegacyExtension || r.legacyExtensions.length === 0 || ctx.settings.operation === 'show') return;
   for (const name of r.legacyExtensions) {
     if (ctx.settings.dryRun) {
-      info(`${r.ref.name}: dry run, would remove the retired extension ${name}.`);
+      info(`${r.label}: dry run, would remove the retired extension ${name}.`);
       continue;
     }
     ctx.signal.throwIfAborted();
-    info(`${r.ref.name}: removing the retired extension ${name}; waiting for Azure to finish.`);
+    info(`${r.label}: removing the retired extension ${name}; waiting for Azure to finish.`);
     // A DELETE has no body to watch leave: counted as sent from here, which may over-warn.
     r.inFlight = `the removal of the retired extension ${name}`;
     await abortable(ctx.scaleSets.removeExtension(r.ref, name, ctx.signal, () => {

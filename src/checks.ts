@@ -44,7 +44,7 @@ async function checkIdentities(ctx: ApplyContext, r: TargetResult): Promise<void
   for (const id of p.alreadyAbsent) {
     const exists = await identityExists(ctx, id);
     if (exists === false) throw new CheckFailed(`${unknownIdentityMessage(r.ref, id, bareNameFor(ctx, r, id))} operation 'remove' names only identities that exist (as az vmss identity remove does), so a typo cannot pass as "not assigned".`);
-    if (exists) notice(`${r.ref.name}: ${shortName(id)} exists but is not assigned to this scale set: nothing to remove (${id}).`);
+    if (exists) notice(`${r.label}: ${shortName(id)} exists but is not assigned to this scale set: nothing to remove (${id}).`);
   }
   if (!p.patch) return;
   // The write would fail on a reference to a deleted identity it keeps.

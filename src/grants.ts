@@ -96,7 +96,7 @@ export async function writeGrants(ctx: ApplyContext, r: TargetResult): Promise<v
     if (g.grantedBy) continue;
     if (g.exists) {
       const id = g.assignmentId ?? `${g.scope}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(g.scope, g.roleDefinitionId, principalId)}`;
-      info(`${r.ref.name}: already had ${q(g.role)} at ${g.scope} (${id}).`);
+      info(`${r.label}: already had ${q(g.role)} at ${g.scope} (${id}).`);
       r.roles.push({ role: g.role, scope: g.scope, principalId, id, created: false });
       continue;
     }
@@ -104,7 +104,7 @@ export async function writeGrants(ctx: ApplyContext, r: TargetResult): Promise<v
     const granted = await abortable(ctx.roles.create(g, principalId, ctx.signal, (inFlight) => (r.inFlight = inFlight ? what : undefined)), ctx.signal);
     r.inFlight = undefined;
     if (granted.created) r.changed = true;
-    info(`${r.ref.name}: ${granted.created ? 'granted' : 'already had'} ${q(g.role)} at ${g.scope} to principal ${principalId} (${granted.id}).`);
+    info(`${r.label}: ${granted.created ? 'granted' : 'already had'} ${q(g.role)} at ${g.scope} to principal ${principalId} (${granted.id}).`);
     r.roles.push(granted);
   }
 }

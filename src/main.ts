@@ -25,6 +25,9 @@ import { writeSummary } from './summary.ts';
 import { newResult, planWrites, type TargetResult } from './result.ts';
 import type { FleetQuery, Settings } from './settings.ts';
 import { clip, q } from './text.ts';
+import { identityNamer, labelTargets } from './display-names.ts';
+import { doneLine } from './changes.ts';
+import { totals, totalsLine } from './totals.ts';
 import { debug, endGroup, error as annotateError, group, info, notice, secret, startGroup, warning } from './writer.ts';
 
 async function connect(settings: Settings, signal: AbortSignal): Promise<Cloud> {
@@ -59,6 +62,7 @@ function startFailure(error: unknown, settings: Settings, session: Session | und
 export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: AbortController, prefetch?: Prefetch): Promise<void> {
   const { signal } = stop;
   const results: TargetResult[] = settings.targets.map((t) => ({ ...newResult(t), named: true }));
+  labelTargets(results);
   let session: Session | undefined;
   const cloud = await group('Sign in', async () => {
     try {
@@ -140,7 +144,8 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   const home = settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '';
   const endpoint = { ...cloud, pacer, ...(home ? { tenants: new Tenants(session.credential, home, cloud.scope) } : {}) };
   if (settings.query && !(await addFleet(settings.query, settings.allowNoMatch, results, new ScaleSets(session.credential, endpoint), session, signal))) return;
-  const parallel = Math.min(settings.maxParallel, results.length);
+  labelTargets(results);
+  const parallel = Math.min(settings.maxParallel, results.filter((r) => !r.error).length);
   const busiest = Math.min(parallel, mostInOneSubscription(results));
   const ctx: ApplyContext = {
     scaleSets: new ScaleSets(session.credential, endpoint, pollIntervalMs(busiest)),
@@ -156,19 +161,22 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
     if (r.error) return;
     if (error instanceof CheckFailed && !signal.aborted) r.invalid = true;
     r.error = describeTargetFailure(signal.aborted ? signal.reason : error, r, settings.signIn, session.facts, env, session.describe);
-    if (fleet) annotateError(r.error, `Scale set ${r.ref.name}`);
+    if (fleet) annotateError(r.error, `Scale set ${r.label}`);
   };
   // Log groups cannot nest or interleave: one for a lone scale set, one for a fleet (lines carry the name).
   if (pending.length === 0) return;
-  startGroup(fleet ? `${pending.length} scale sets, ${parallel} at a time` : `Scale set ${pending[0]?.ref.name ?? ''}`);
+  startGroup(fleet ? (pending.length === 1 ? '1 scale set' : `${pending.length} scale sets, ${parallel} at a time`) : `Scale set ${pending[0]?.label ?? ''}`);
   try {
     if (!(await check(ctx, results, pending, fail))) return;
+    const identityName = identityNamer(results);
     // A dry run goes the same way, and each step stops where it would write.
     await forEachLimited(pending.filter((r) => !r.error), settings.maxParallel, async (r) => {
       try {
         await applyChange(ctx, r);
         await removeLegacyExtensions(ctx, r);
         if (!settings.dryRun) await writeGrants(ctx, r);
+        const done = settings.dryRun ? undefined : doneLine(r, identityName);
+        if (done) info(done);
       } catch (error) {
         fail(r, error);
       }
@@ -177,7 +185,7 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
   } finally {
     endGroup();
   }
-  if (pacer.waitedMs) info(`Requests waited ${(pacer.waitedMs / 1000).toFixed(1)} s in all (added over parallel requests) to stay within ARM's request budgets.`);
+  if (pacer.waitingMs) info(`To stay within ARM's request budgets, requests were held back during ${(pacer.waitingMs / 1000).toFixed(1)} s of the run (time with at least one request waiting; the longest single wait ${(pacer.longestWaitMs / 1000).toFixed(1)} s).`);
   if (!settings.removeLegacyExtension) warnLegacyExtensions(results);
 }
 
@@ -198,7 +206,7 @@ async function check(ctx: ApplyContext, results: TargetResult[], pending: Target
   const invalid = results.filter((r) => r.invalid);
   if (invalid.length === 0) return true;
   // Named once for all, and only the first few: 10,000 messages naming 10,000 scale sets each would take gigabytes.
-  const names = `${invalid.slice(0, 5).map((r) => r.ref.name || r.id || 'a vmss-name that matched nothing').join(', ')}${invalid.length > 5 ? ` and ${invalid.length - 5} more` : ''}`;
+  const names = `${invalid.slice(0, 5).map((r) => r.label || r.id || 'a vmss-name that matched nothing').join(', ')}${invalid.length > 5 ? ` and ${invalid.length - 5} more` : ''}`;
   for (const r of pending.filter((t) => !t.error)) r.error = `Not changed: every write is checked before any is made, and the checks failed for ${names}. Nothing was written to any scale set.`;
   return false;
 }
@@ -208,7 +216,7 @@ function reportDryRun(ctx: ApplyContext, pending: TargetResult[]): void {
   for (const r of pending.filter((t) => !t.error)) {
     r.changed = planWrites(r, ctx.settings.removeLegacyExtension);
     r.roles = dryRunRoles(r);
-    for (const g of r.roles.filter((x) => x.planned)) info(`${r.ref.name}: dry run, would grant ${q(g.role)} at ${g.scope}${g.principalId ? ` to principal ${g.principalId}` : ' to the system-assigned identity the change creates'}.`);
+    for (const g of r.roles.filter((x) => x.planned)) info(`${r.label}: dry run, would grant ${q(g.role)} at ${g.scope}${g.principalId ? ` to principal ${g.principalId}` : ' to the system-assigned identity the change creates'}.`);
   }
 }
 
@@ -216,7 +224,7 @@ function reportDryRun(ctx: ApplyContext, pending: TargetResult[]): void {
 function warnLegacyExtensions(results: TargetResult[]): void {
   for (const r of results) {
     for (const name of r.legacyExtensions) {
-      warning(`${r.ref.name} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, 'Retired managed identity extension');
+      warning(`${r.label} still has the retired ${name} extension (token endpoint on port 50342). Workloads should request tokens from the Instance Metadata Service (169.254.169.254) instead; then remove it (remove-legacy-extension: true).`, 'Retired managed identity extension');
     }
   }
 }
@@ -262,6 +270,7 @@ function noMatch(query: FleetQuery, found: Discovery, allowNoMatch: boolean): st
 
 async function finish(results: TargetResult[], settings: Settings, signal: AbortSignal): Promise<void> {
   writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '', settings.removeLegacyExtension);
+  info(totalsLine(totals(results, { dryRun: settings.dryRun, show: settings.operation === 'show' })));
   try {
     await writeSummary(results, settings);
   } catch (error) {

@@ -105,7 +105,7 @@ export function failStep(results: TargetResult[]): void {
   const failed = results.filter((r) => r.error);
   if (failed.length === 0) return;
   if (results.length === 1) return fail(failed[0]?.error ?? 'failed');
-  const listed = failed.slice(0, LISTED_FAILURES).map((r) => `- ${r.ref.name || r.id || 'fleet'}: ${clip(r.error ?? '', 300)}`);
+  const listed = failed.slice(0, LISTED_FAILURES).map((r) => `- ${r.label || r.id || 'fleet'}: ${clip(r.error ?? '', 300)}`);
   const more = failed.length > LISTED_FAILURES ? [`… and ${failed.length - LISTED_FAILURES} more (see the results output and the annotations).`] : [];
   fail(`${failed.length} of ${results.length} failed:\n${[...listed, ...more].join('\n')}`);
 }

@@ -31,6 +31,8 @@ export interface PlannedGrant {
 export interface TargetResult {
   ref: ScaleSetRef;
   id: string;
+  /** How the log, annotations and summary name it: enough of its id to tell twins apart (display-names.ts). */
+  label: string;
   before?: ScaleSetIdentity;
   after?: ScaleSetIdentity;
   etag?: string;
@@ -59,9 +61,11 @@ export interface TargetResult {
   legacyExtensions: string[];
   /** Removals that cannot be undone, as shown to the user before writing. */
   warnings: string[];
+  /** User-assigned identities the change takes away (undone by assigning them again), as warned before writing. */
+  removals?: string[];
   /** The role assignments the plan holds for the scale set's identity (written or not). */
   grants: PlannedGrant[];
-  /** Roles granted, or found in place, by the real run. */
+  /** Roles granted, or found in place, by the real run (a dry run: as planned). */
   roles: GrantedRole[];
   /** Retired extensions removed by this step. */
   removedExtensions: string[];
@@ -77,7 +81,7 @@ export interface TargetResult {
 }
 
 export function newResult(ref: ScaleSetRef): TargetResult {
-  return { ref, id: scaleSetId(ref), changed: false, write: 'none', legacyExtensions: [], missingIdentities: [], warnings: [], grants: [], roles: [], removedExtensions: [], acceptedUnfinished: [] };
+  return { ref, id: scaleSetId(ref), label: ref.name, changed: false, write: 'none', legacyExtensions: [], missingIdentities: [], warnings: [], grants: [], roles: [], removedExtensions: [], acceptedUnfinished: [] };
 }
 
 /** The write state as outputs report it. */

@@ -147,15 +147,18 @@ export function html(strings: TemplateStringsArray, ...values: (string | number 
   return new Html(out);
 }
 
+const joined = (lines: Html | Html[]): Html => (Array.isArray(lines) ? new Html(lines.map((l) => l.text).join('\n')) : lines);
+
 /** The job summary, built block by block; blocks past the size limit are counted, not written. */
 export class Summary {
   private readonly blocks: string[] = [];
   private bytes = 0;
   private left = 0;
+  private closing?: string;
 
   /** Adds a block (lines of markup, kept together); one that no longer fits is only counted. */
   add(lines: Html | Html[]): void {
-    const block = Array.isArray(lines) ? new Html(lines.map((l) => l.text).join('\n')) : lines;
+    const block = joined(lines);
     const size = Buffer.byteLength(block.text) + 1;
     if (this.left > 0 || this.bytes + size > SUMMARY_LIMIT - 4096) {
       this.left++;
@@ -165,9 +168,15 @@ export class Summary {
     this.bytes += size;
   }
 
+  /** The block written last, after the count of blocks left out: its room is kept before any add(). */
+  close(lines: Html | Html[]): void {
+    this.closing = joined(lines).text;
+    this.bytes += Buffer.byteLength(this.closing) + 1;
+  }
+
   async write(footer?: (omitted: number) => Html): Promise<void> {
     if (!process.env['GITHUB_STEP_SUMMARY']) return;
-    const text = [...this.blocks, ...(this.left && footer ? [footer(this.left).text] : [])].join('\n');
+    const text = [...this.blocks, ...(this.left && footer ? [footer(this.left).text] : []), ...(this.closing ? [this.closing] : [])].join('\n');
     await core.summary.addRaw(redact(text), true).write();
   }
 }

@@ -62,8 +62,12 @@ describe('operations end to end', { concurrency: 4 }, () => {
       const principal = run.outputs['principal-id'];
       assert.equal(principal, '');
       assert.match(run.stdout, /::warning title=Removal that cannot be undone::vmss-api \(operation 'set'\): disabling the system-assigned identity deletes its principal [0-9a-f-]{36} for good/);
-      assert.match(run.stdout, /::warning title=Removal that cannot be undone::vmss-api \(operation 'set'\): removing id-app \(principal [0-9a-f-]{36}\)/);
+      // Only the system-assigned principal's deletion cannot be undone; a user-assigned identity can be assigned again.
+      assert.match(run.stdout, /::warning title=User-assigned identity removed::vmss-api \(operation 'set'\): removing id-app \(\/subscriptions\/[^ ]+\/id-app, principal [0-9a-f-]{36}\) takes that identity, and what its role assignments grant, away from the scale set; assigning it again undoes this\./);
+      assert.doesNotMatch(run.stdout, /title=Removal that cannot be undone::[^\n]*removing id-app/);
       assert.match(run.summary, /Cannot be undone: disabling the system-assigned identity deletes its principal [0-9a-f-]{36}/);
+      assert.match(run.summary, /Identity taken away: removing id-app /);
+      assert.doesNotMatch(run.summary, /Cannot be undone: removing/);
     }));
 
   it('removes the last user-assigned identity and keeps the system-assigned one', () =>
@@ -80,7 +84,8 @@ describe('operations end to end', { concurrency: 4 }, () => {
       const run = await runAction(em, { ...target('vmss-api'), operation: 'set', 'identity-type': 'SystemAssigned, UserAssigned', 'user-assigned-ids': 'id-logs' });
       assert.equal(run.code, 0, run.stdout);
       assert.deepEqual(identitySummary(em, 'vmss-api'), { system: true, userAssigned: ['id-logs'] });
-      assert.match(run.stdout, new RegExp(`::warning title=Removal that cannot be undone::vmss-api \\(operation 'set'\\): removing id-app \\(principal ${appPrincipal}\\)`));
+      assert.match(run.stdout, new RegExp(`::warning title=User-assigned identity removed::vmss-api \\(operation 'set'\\): removing id-app \\([^ ]+, principal ${appPrincipal}\\)`));
+      assert.doesNotMatch(run.stdout, /cannot be undone/i);
       assert.doesNotMatch(run.stdout, /disabling the system-assigned identity/);
     }));
 

@@ -48,9 +48,9 @@ export function foreignMarkup(summary: string, marker: string): string[] {
     if (/^\s{0,3}(#|[-*+] |\d+\. |>|\|)/.test(line)) problems.push(`line ${i + 1} starts markdown: ${line.slice(0, 80)}`);
   });
   for (const m of summary.matchAll(/<([a-z][a-z0-9]*)\b[^>]*>/gi)) {
-    if (m[0].includes(marker) || !['h2', 'h3', 'p', 'table', 'tr', 'th', 'td', 'ul', 'li', 'br', 'strong', 'code'].includes((m[1] ?? '').toLowerCase())) problems.push(`tag ${m[0].slice(0, 80)}`);
+    if (m[0].includes(marker) || !['h2', 'h3', 'p', 'table', 'tr', 'th', 'td', 'ul', 'li', 'br', 'strong', 'code', 'details', 'summary'].includes((m[1] ?? '').toLowerCase())) problems.push(`tag ${m[0].slice(0, 80)}`);
   }
-  for (const tag of ['table', 'tr', 'td', 'th', 'ul', 'li', 'p', 'h2', 'h3', 'code', 'strong']) {
+  for (const tag of ['table', 'tr', 'td', 'th', 'ul', 'li', 'p', 'h2', 'h3', 'code', 'strong', 'details', 'summary']) {
     const open = summary.match(new RegExp(`<${tag}>`, 'g'))?.length ?? 0;
     const close = summary.match(new RegExp(`</${tag}>`, 'g'))?.length ?? 0;
     if (open !== close) problems.push(`<${tag}> ${open} times, </${tag}> ${close} times`);

@@ -26,8 +26,15 @@ type Kind = 'reads' | 'writes';
 
 export class Pacer {
   private readonly budgets = new Map<string, Budget>();
-  /** Milliseconds requests spent waiting for budgets, added over parallel requests. */
-  waitedMs = 0;
+  /**
+   * Milliseconds of the run during which at least one request was waiting for a budget: a
+   * span of time, not a sum over requests (50 requests waiting the same second count once).
+   */
+  waitingMs = 0;
+  /** The longest one request waited, in milliseconds. */
+  longestWaitMs = 0;
+  private waiting = 0;
+  private waitingSince = 0;
   private readonly onSlowDown: (what: string) => void;
 
   constructor(onSlowDown: (what: string) => void = () => undefined) {
@@ -53,8 +60,13 @@ export class Pacer {
         const waitMs = slot - now;
         if (waitMs > 0) {
           this.onSlowDown(`${key}: ${b.remaining} left, ${b.inFlight} in flight; waiting ${waitMs} ms`);
-          this.waitedMs += waitMs;
-          await (request.abortSignal ? sleep(waitMs, request.abortSignal as AbortSignal) : new Promise((r) => setTimeout(r, waitMs)));
+          this.longestWaitMs = Math.max(this.longestWaitMs, waitMs);
+          if (this.waiting++ === 0) this.waitingSince = Date.now();
+          try {
+            await (request.abortSignal ? sleep(waitMs, request.abortSignal as AbortSignal) : new Promise((r) => setTimeout(r, waitMs)));
+          } finally {
+            if (--this.waiting === 0) this.waitingMs += Date.now() - this.waitingSince;
+          }
         }
       }
       b.inFlight++;
