@@ -8,7 +8,7 @@ import { armFailure, type ArmFailure } from './azure/arm-errors.ts';
 import { forEachLimited } from './concurrency.ts';
 import { CheckFailed, type ApplyContext } from './context.ts';
 import { planGrants } from './grants.ts';
-import { identityExists, missingIdentities, shortName } from './identities.ts';
+import { identityExists, missingIdentities, readIdentity, shortName } from './identities.ts';
 import { resolveIdentity } from './inputs.ts';
 import { missingIdentityMessage, unknownIdentityMessage } from './messages.ts';
 import { ACTIONS, allows, GRANTING_ROLE, type Action } from './permissions.ts';
@@ -38,8 +38,11 @@ function bareNameFor(ctx: ApplyContext, r: TargetResult, id: string): string | u
 async function checkIdentities(ctx: ApplyContext, r: TargetResult): Promise<void> {
   const p = r.plan;
   if (!p) return;
+  r.added = [];
   for (const id of p.add) {
-    if ((await identityExists(ctx, id)) === false) throw new CheckFailed(unknownIdentityMessage(r.ref, id, bareNameFor(ctx, r, id)));
+    const found = await readIdentity(ctx, id);
+    if (found === null) throw new CheckFailed(unknownIdentityMessage(r.ref, id, bareNameFor(ctx, r, id)));
+    if (found) r.added.push(found);
   }
   for (const id of p.alreadyAbsent) {
     const exists = await identityExists(ctx, id);

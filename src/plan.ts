@@ -1,7 +1,7 @@
 // The planner: pure functions from (current identity, request) to the smallest PATCH that
 // makes Azure match, or to "nothing to do". No I/O here.
 import { ActionError } from './errors.ts';
-import { identityType, typeOf, type IdentityType, type ScaleSetIdentity } from './identity.ts';
+import { identityType, typeOf, type IdentityType, type ScaleSetIdentity, type UserAssignedIdentity } from './identity.ts';
 import { q } from './text.ts';
 import type { Operation } from './settings.ts';
 
@@ -141,10 +141,14 @@ function patchFor(type: IdentityType, add: string[], remove: string[]): Identity
   return { identity: { type, userAssignedIdentities: map } };
 }
 
-/** The identity the plan leads to, for reports; ids Azure has yet to fill are left out. */
-export function plannedIdentity(before: ScaleSetIdentity, p: Plan): ScaleSetIdentity {
+/**
+ * The identity the plan leads to, for reports: an added identity carries the principal and
+ * client ids its own read gave (`known`); ids Azure has yet to create are left out.
+ */
+export function plannedIdentity(before: ScaleSetIdentity, p: Plan, known: UserAssignedIdentity[] = []): ScaleSetIdentity {
   const system = p.disableSystem ? undefined : p.enableSystem ? {} : before.system;
   const removed = idSet(p.remove);
   const kept = before.userAssigned.filter((u) => !removed(u.id));
-  return { ...(system ? { system } : {}), userAssigned: [...kept, ...p.add.map((id) => ({ id }))] };
+  const added = p.add.map((id) => ({ ...known.find((k) => k.id.toLowerCase() === id.toLowerCase()), id }));
+  return { ...(system ? { system } : {}), userAssigned: [...kept, ...added] };
 }

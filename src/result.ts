@@ -1,7 +1,7 @@
 // What happened to one scale set, as the applier records it and the report tells it.
 import type { GrantedRole } from './azure/roles.ts';
 import type { ScaleSetState } from './azure/scale-sets.ts';
-import type { ScaleSetIdentity } from './identity.ts';
+import type { ScaleSetIdentity, UserAssignedIdentity } from './identity.ts';
 import type { Plan } from './plan.ts';
 import { scaleSetId } from './resource-id.ts';
 import type { ScaleSetRef } from './settings.ts';
@@ -38,6 +38,8 @@ export interface TargetResult {
   etag?: string;
   /** What a list answer said of the scale set: used instead of a first read. */
   listed?: ScaleSetState;
+  /** The identities the plan adds, as reading them showed them (principal and client ids). */
+  added?: UserAssignedIdentity[];
   /** User-assigned identities the scale set references that no longer exist. */
   missingIdentities: string[];
   /** The latest plan. */

@@ -53,7 +53,7 @@ function changeLines(r: TargetResult, settings: Settings, name: Name): string[] 
 function identityTable(r: TargetResult, settings: Settings, name: Name): Html {
   if (settings.operation === 'show') return html`<table><tr><th>Identity</th></tr><tr><td>${lines(identityRows(r.after ?? r.before, name))}</td></tr></table>`;
   const unchanged = r.write === 'none' && !r.confirmedByReading ? r.before : undefined;
-  const planned = settings.dryRun && r.before && r.plan ? plannedIdentity(r.before, r.plan) : r.after ?? unchanged;
+  const planned = settings.dryRun && r.before && r.plan ? plannedIdentity(r.before, r.plan, r.added) : r.after ?? unchanged;
   return html`<table><tr><th>Before</th><th>${settings.dryRun ? 'Planned' : 'After'}</th></tr><tr><td>${lines(identityRows(r.before, name))}</td><td>${lines(identityRows(planned, name))}</td></tr></table>`;
 }
 

@@ -51,9 +51,11 @@ describe('error paths end to end', { concurrency: 4 }, () => {
       assert.deepEqual(em.log.of('arm').map((e) => e.route), ['arm.metadata'], 'no authenticated ARM request');
     }));
 
+  // With permission-check: warn the write is tried (a grant the permissions list does not show
+  // may allow it), and Azure's own refusal is explained.
   it('403 on the scale set names the permission and the role that grants it', () =>
     withEmulator({}, async (em) => {
-      const run = await runAction(em, { ...target, 'identity-type': 'SystemAssigned', 'client-id': READER_CLIENT_ID });
+      const run = await runAction(em, { ...target, 'identity-type': 'SystemAssigned', 'client-id': READER_CLIENT_ID, 'permission-check': 'warn' });
       assert.equal(failure(run),
         `Permission denied: app ${READER_CLIENT_ID} in tenant ${TENANT} (GitHub OIDC) may not perform 'Microsoft.Compute/virtualMachineScaleSets/write' on '${vmssId('vmss-web')}' (AuthorizationFailed). Grant it 'Virtual Machine Contributor' on the scale set or its resource group; new role assignments can take a few minutes to apply.`);
       assert.equal(em.state.findScaleSet(SUB, 'rg-prod', 'vmss-web')?.identity.system, undefined);
@@ -64,7 +66,7 @@ describe('error paths end to end', { concurrency: 4 }, () => {
 
   it('403 on a user-assigned identity names Managed Identity Operator', () =>
     withEmulator({}, async (em) => {
-      const run = await runAction(em, { ...target, operation: 'assign', 'user-assigned-ids': uai('id-build', 'rg-shared') });
+      const run = await runAction(em, { ...target, operation: 'assign', 'user-assigned-ids': uai('id-build', 'rg-shared'), 'permission-check': 'warn' });
       assert.equal(failure(run),
         `Permission denied: app ${DEPLOYER_CLIENT_ID} in tenant ${TENANT} (GitHub OIDC) may update the scale set but may not perform 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action' on '${uai('id-build', 'rg-shared')}' (LinkedAuthorizationFailed). Grant it 'Managed Identity Operator' on the user-assigned identity (or its resource group).`);
       assert.equal(em.state.findScaleSet(SUB, 'rg-prod', 'vmss-web')?.identity.userAssigned.length, 0);

@@ -72,6 +72,18 @@ describe('the plan is what the real run does', { concurrency: 4 }, () => {
     }));
 });
 
+describe('the dry run shows what it read', () => {
+  it('an identity the plan adds shows its principal and client ids, not "(pending)"', () =>
+    withEmulator({}, async (em) => {
+      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'user-assigned-ids': 'id-logs', 'dry-run': 'true' });
+      assert.equal(run.code, 0, run.stdout);
+      const logs = em.state.findUserAssignedIdentity(uai('id-logs'));
+      assert.ok(logs);
+      assert.match(run.summary, new RegExp(`id-logs: principal ${logs.principalId}, client ${logs.clientId}`));
+      assert.doesNotMatch(run.summary, /\(pending\)/);
+    }));
+});
+
 describe('no write until every write is known to be allowed', { concurrency: 4 }, () => {
   it('a read-only app: the dry run fails as the real run would, naming the permission, the scope and a role', () =>
     withEmulator({}, async (em) => {

@@ -80,9 +80,9 @@ describe('a report for any fleet', { concurrency: 2 }, () => {
   it('the group heading counts the scale sets that run, never more at a time than there are', () =>
     withEmulator({ seed: fleetSeed({ base: defaultSeed(), subscriptions: [{ id: OTHER, resourceGroups: { 'rg-prod': [{ name: 'vmss-x' }] } }], unreadable: [OTHER] }) }, async (em) => {
       // Two scale sets found, one subscription that could not be listed: 2 run, 3 entries.
-      const run = await runAction(em, { 'subscription-id': `${SUB}\n${OTHER}`, 'resource-group': 'rg-prod', 'vmss-name': 'vmss-w*\nvmss-a*', 'dry-run': 'true', 'max-parallel': '3', 'identity-type': 'SystemAssigned' });
+      const run = await runAction(em, { 'subscription-id': `${SUB}\n${OTHER}`, 'resource-group': 'rg-prod', 'vmss-name': 'vmss-we*\nvmss-a*', 'dry-run': 'true', 'max-parallel': '3', 'identity-type': 'SystemAssigned' });
       assert.match(run.stdout, /^::group::2 scale sets, 2 at a time$/m, run.stdout.slice(-3000));
-      const one = await runAction(em, { 'subscription-id': SUB, 'resource-group': 'rg-prod', 'vmss-name': 'vmss-w*', 'dry-run': 'true', 'identity-type': 'SystemAssigned' });
+      const one = await runAction(em, { 'subscription-id': SUB, 'resource-group': 'rg-prod', 'vmss-name': 'vmss-we*', 'dry-run': 'true', 'identity-type': 'SystemAssigned' });
       assert.equal(one.code, 0, one.stdout.slice(-3000));
       assert.match(one.stdout, /^::group::1 scale set$/m);
       assert.equal(logLines(one.stdout).at(-2), '1 target: 1 to change, 0 unchanged, 0 failed.');

@@ -109,7 +109,9 @@ describe('changed and write tell the truth', { concurrency: 4 }, () => {
 
   it('a failure after a write lists what was changed in the summary', () =>
     withEmulator({}, async (em) => {
-      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at /subscriptions/${SUB}/resourceGroups/rg-shared` });
+      // permission-check: warn lets the run go on to the write Azure then refuses (as a deny
+      // assignment or an ABAC condition would, which the permissions list does not show).
+      const run = await runAction(em, { ...web, 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at /subscriptions/${SUB}/resourceGroups/rg-shared`, 'permission-check': 'warn' });
       assert.equal(run.code, 1);
       assert.match(errorLine(run), /Permission denied: could not grant 'Reader'.*The identity change to vmss-web was completed before this\./);
       assert.match(run.summary, /<li>Enabled the system-assigned identity<\/li>/);

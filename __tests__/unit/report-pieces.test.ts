@@ -54,7 +54,7 @@ describe('display names', () => {
 describe('totals', () => {
   const fleet = (): TargetResult[] => [
     result(vmss(S1, 'rg', 'a'), { changed: true, write: 'completed' }),
-    result(vmss(S1, 'rg', 'b'), { roles: [{ role: 'Reader', scope: '/s', principalId: 'p', id: '/x', created: true }] }),
+    result(vmss(S1, 'rg', 'b'), { changed: true, roles: [{ role: 'Reader', scope: '/s', principalId: 'p', id: '/x', created: true }] }),
     result(vmss(S1, 'rg', 'c')),
     result(vmss(S1, 'rg', 'd'), { error: 'boom', warnings: ['w'] }),
   ];
@@ -69,9 +69,11 @@ describe('totals', () => {
     const t = totals([result(vmss(S1, 'rg', 'a'), { changed: true }), result(vmss(S1, 'rg', 'b'))], { dryRun: true });
     assert.equal(totalsLine(t), '2 targets: 1 to change, 1 unchanged, 0 failed.');
     assert.equal(totalsLine(totals([result(vmss(S1, 'rg', 'a'))], { dryRun: false })), '1 target: 0 changed, 1 unchanged, 0 failed.');
-    // What is to change is what `changed` says (the planner's word): roles alone do not decide it here.
-    const rolesOnly = result(vmss(S1, 'rg', 'a'), { roles: [{ role: 'Reader', scope: '/s', principalId: '', id: '', created: false }] });
-    assert.equal(totalsLine(totals([rolesOnly], { dryRun: true })), '1 target: 0 to change, 1 unchanged, 0 failed. 1 role assignment to grant.');
+    // A plan whose only write is a role assignment is a change: `changed` says so, and the role is counted.
+    const rolesOnly = result(vmss(S1, 'rg', 'a'), { changed: true, roles: [{ role: 'Reader', scope: '/s', principalId: '', id: '', created: false, planned: true }] });
+    assert.equal(totalsLine(totals([rolesOnly], { dryRun: true })), '1 target: 1 to change, 0 unchanged, 0 failed. 1 role assignment to grant.');
+    const inPlace = result(vmss(S1, 'rg', 'a'), { roles: [{ role: 'Reader', scope: '/s', principalId: 'p', id: '/x', created: false }] });
+    assert.equal(totalsLine(totals([inPlace], { dryRun: true })), '1 target: 0 to change, 1 unchanged, 0 failed.');
   });
 });
 
