@@ -18,6 +18,8 @@ import type { Prefetch } from './oidc-prefetch.ts';
 import { failStep, writeOutputs } from './report.ts';
 import { writeSummary } from './summary.ts';
 import { newResult, type TargetResult } from './result.ts';
+import { githubRun } from './environment.ts';
+import { planMarkdown, runUrl } from './plan-markdown.ts';
 import type { FleetQuery, Settings } from './settings.ts';
 import { clip, q } from './text.ts';
 import { debug, endGroup, error as annotateError, group, info, notice, secret, startGroup, warning } from './writer.ts';
@@ -93,7 +95,7 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
       for (const r of results) r.error ??= message;
     }
   }
-  await finish(results, settings, signal);
+  await finish(results, settings, signal, env);
 }
 
 /** The scale sets a query matches, as results; scopes that could not be listed fail on their own. */
@@ -240,13 +242,16 @@ function noMatch(query: FleetQuery, found: Discovery, allowNoMatch: boolean): st
   return `No scale set matched (${clip(asked, 600)}). The listings showed ${found.seen} scale set(s)${found.seen ? `: ${clip(shown, 1500)}${found.seen > found.others.length ? ' …' : ''}` : ''}.${tagHint(query)}${advice}`;
 }
 
-async function finish(results: TargetResult[], settings: Settings, signal: AbortSignal): Promise<void> {
-  writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '');
+async function finish(results: TargetResult[], settings: Settings, signal: AbortSignal, env: NodeJS.ProcessEnv): Promise<void> {
+  const plan = planMarkdown(results, settings, runUrl(githubRun(env)));
+  writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '', plan);
   try {
     await writeSummary(results, settings);
   } catch (error) {
     warning(`Could not write the job summary: ${clip((error as Error).message)}`);
   }
+  // Its own bound (pull-request.ts), also after a stop: the comment then shows what the run did.
+  if (settings.pullRequestComment) await (await import('./pull-request.ts')).postPlan(plan, settings, env);
   failStep(results);
   // Requests the deadline or a cancel cut short may still hold sockets open: do not wait for them.
   if (signal.aborted) {

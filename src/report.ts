@@ -5,7 +5,7 @@ import { reportedWrite, type TargetResult } from './result.ts';
 import { clip } from './text.ts';
 import { fail, output } from './writer.ts';
 
-export const OUTPUTS = ['principal-id', 'tenant-id', 'identity-type', 'user-assigned-identities', 'principal-ids', 'client-ids', 'changed', 'results', 'role-assignment-ids'] as const;
+export const OUTPUTS = ['principal-id', 'tenant-id', 'identity-type', 'user-assigned-identities', 'principal-ids', 'client-ids', 'changed', 'results', 'role-assignment-ids', 'plan'] as const;
 export type OutputName = (typeof OUTPUTS)[number];
 
 function userAssignedMap(identity: ScaleSetIdentity): Record<string, { principalId: string; clientId: string }> {
@@ -61,8 +61,9 @@ export const inertJson = (value: unknown): string => JSON.stringify(value).repla
  * Every output, on every path. Aggregates follow the order of the scale sets in the inputs
  * (system-assigned principal first, then user-assigned ones as Azure lists them), each value once.
  */
-export function writeOutputs(results: TargetResult[], signInTenant: string): void {
+export function writeOutputs(results: TargetResult[], signInTenant: string, plan = ''): void {
   const set = (name: OutputName, value: string) => output(name, value);
+  set('plan', plan);
   const identities = results.map((r) => r.after ?? r.before).filter((i): i is ScaleSetIdentity => i !== undefined);
   set('results', inertJson(results.map(resultJson)));
   set('principal-ids', inertJson(unique(identities.flatMap(principalIds))));

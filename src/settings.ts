@@ -72,4 +72,8 @@ export interface Settings {
   /** The user-assigned identity (id or bare name) that receives the roles; the system-assigned one when empty. */
   roleAssignee?: string;
   removeLegacyExtension: boolean;
+  /** Post the plan as a comment on the pull request that triggered the run. */
+  pullRequestComment: boolean;
+  /** The token that posts it (github-token): a secret, masked as soon as it is read, never printed. */
+  githubToken: string;
 }
