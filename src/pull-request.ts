@@ -94,7 +94,8 @@ function failure(error: unknown): string {
   if (status === 403 || status === 404) {
     return `The token may not comment on this pull request (HTTP ${status}: ${said}). Give the job the permission \`${PERMISSION}\` (a pull request from a fork gets a read-only token whatever the workflow asks: post the \`plan\` output from a workflow_run workflow instead). The step's result is unchanged.`;
   }
-  return `${said} The step's result is unchanged.`;
+  if (/redirect/i.test(said)) return `GITHUB_API_URL answered with a redirect (${said}), which is not followed: github-token goes only to that host. Point GITHUB_API_URL at the API itself. The step's result is unchanged.`;
+  return `${said.replace(/[^.]$/, '$&.')} The step's result is unchanged.`;
 }
 
 /** Posts (or updates) the plan on the pull request when the inputs ask for it; never throws. */

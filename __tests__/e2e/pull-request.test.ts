@@ -89,6 +89,17 @@ describe('the plan on the pull request', { concurrency: 4 }, () => {
       assert.ok(run.outputs['plan'], 'the plan output is still written');
     }));
 
+  it('a redirect from the API is not followed: the token goes nowhere else, and a warning says so', () =>
+    withEmulator({}, async (em) => {
+      // Followed, it would list (and, finding no comment, create one on) issue 1.
+      em.controls.fault({ route: 'github.api.comments.list', action: { kind: 'status', status: 302, headers: { location: `${em.origin}/repos/${REPO}/issues/1/comments` } } });
+      const run = await onPr(em, planInputs);
+      assert.equal(run.code, 0, run.stdout);
+      assert.deepEqual(apiCalls(em), ['github.api.comments.list 302']);
+      assert.equal(em.githubApi.comments.length, 0);
+      assert.match(annotations(run, 'warning')[0] ?? '', /Could not post the plan on the pull request: GITHUB_API_URL answered with a redirect \(unexpected redirect\), which is not followed/);
+    }));
+
   it('a push run: the input is ignored with a notice, and GitHub is not asked', () =>
     withEmulator({}, async (em) => {
       const run = await runAction(em, planInputs, { event: { name: 'push', payload: { ref: 'refs/heads/main' } }, env: runner() });
@@ -102,12 +113,14 @@ describe('the plan on the pull request', { concurrency: 4 }, () => {
 
   it('an event payload without a usable pull request number: a warning, and GitHub is not asked', () =>
     withEmulator({}, async (em) => {
-      for (const payload of [{ pull_request: { number: '42' } }, { pull_request: { number: -1 } }, 'not json']) {
+      const huge = `{"pull_request":{"number":42},"pad":"${' '.repeat(5 * 1024 * 1024)}"}`;
+      for (const [payload, why] of [[{ pull_request: { number: '42' } }, /names no pull request number/], [{ pull_request: { number: -1 } }, /names no pull request number/], ['not json', /could not be read/], [huge, /is 5242\d+ bytes; at most 4194304 are read/]] as const) {
         em.log.clear();
         const run = await onPr(em, planInputs, 'plan', { event: pullRequest(payload) });
         assert.equal(run.code, 0, run.stdout);
         assert.deepEqual(apiCalls(em), []);
         assert.match(annotations(run, 'warning')[0] ?? '', /Could not post the plan on the pull request/);
+        assert.match(annotations(run, 'warning')[0] ?? '', why);
       }
     }));
 
