@@ -76,6 +76,17 @@ describe('the plan on the pull request', { concurrency: 4 }, () => {
       assert.match(comment?.body ?? '', /❌ `[^`]*\/vmss-nope` failed: The scale set 'vmss-nope' in resource group 'rg-prod' \(subscription [-0-9a-f]+\) was not found/);
     }));
 
+  it("Azure's words in the comment are text: no mention, markup or link of theirs survives", () =>
+    withEmulator({}, async (em) => {
+      const hostile = 'Denied. @octo-org/admins <img src=x onerror=alert(1)> [click](https://evil.example) **now**';
+      em.controls.fault({ route: 'arm.vmss.get', times: Infinity, action: { kind: 'status', status: 400, code: 'InvalidParameter', message: hostile } });
+      const run = await onPr(em, { ...planInputs, 'dry-run': 'false' });
+      assert.equal(run.code, 1);
+      const body = comments(em)[0]?.body ?? '';
+      assert.match(body, /❌ .*failed: .*Denied\. &#64;octo-org\/admins &lt;img src=x onerror=alert\(1\)&gt; &#91;click&#93;\(https:\/\/evil\.example\) &#42;&#42;now&#42;&#42;/);
+      assert.doesNotMatch(body, /@octo-org|<img|\]\(https:\/\/evil|\*\*now/);
+    }));
+
   it('a token that may not comment (a fork): a warning naming pull-requests: write, and the step succeeds', () =>
     withEmulator({}, async (em) => {
       const run = await onPr(em, { ...planInputs, 'github-token': em.githubApi.readOnlyToken });
