@@ -1,6 +1,7 @@
 // The plan as markdown: the `plan` output and the pull-request comment. A first version (the
 // operation, each target that changes or fails, a link to the run). Every value from outside is
-// escaped, so a name or an Azure error cannot add markup, links or @-mentions to a comment.
+// escaped, so a name or an Azure error cannot add markup, links or @-mentions to a comment, and,
+// as every output, it holds no `$`, backtick or `'` for a script that pastes it (report.ts).
 import type { Plan } from './plan.ts';
 import type { TargetResult } from './result.ts';
 import type { Settings } from './settings.ts';
@@ -10,7 +11,7 @@ import { escapeHtml } from './writer.ts';
 export const PLAN_MARKDOWN_LIMIT = 60_000;
 
 /** Outside text as inert markdown: no markup, no line break, no mention or issue reference. */
-const text = (value: string): string => escapeHtml(value).replace(/<br>/g, ' ').replace(/@/g, '&#64;');
+const text = (value: string): string => escapeHtml(value).replace(/<br>/g, ' ').replace(/[@$']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const shortId = (id: string): string => id.split('/').pop() ?? id;
 
@@ -32,13 +33,13 @@ function changes(r: TargetResult, settings: Settings): string[] {
       ...identityChanges(r.plan, false),
       ...(settings.removeLegacyExtension ? r.legacyExtensions.map((n) => `remove the retired extension ${n}`) : []),
       // This version of the dry run does not read role assignments: it cannot tell which exist.
-      ...r.roles.map((g) => `grant '${g.role}' at ${g.scope} (unless already granted)`),
+      ...r.roles.map((g) => `grant ${g.role} at ${g.scope} (unless already granted)`),
     ];
   }
   return [
     ...identityChanges(r.applied, true),
     ...r.removedExtensions.map((n) => `removed the retired extension ${n}`),
-    ...r.roles.filter((g) => g.created).map((g) => `granted '${g.role}' at ${g.scope}`),
+    ...r.roles.filter((g) => g.created).map((g) => `granted ${g.role} at ${g.scope}`),
   ];
 }
 
@@ -47,9 +48,9 @@ function targetName(r: TargetResult): string {
 }
 
 function targetLine(r: TargetResult, settings: Settings): string | undefined {
-  if (r.error) return `- ❌ \`${text(targetName(r))}\` failed: ${text(r.error)}`;
+  if (r.error) return `- ❌ <code>${text(targetName(r))}</code> failed: ${text(r.error)}`;
   const list = changes(r, settings);
-  return list.length ? `- \`${text(targetName(r))}\`: ${text(list.join('; '))}` : undefined;
+  return list.length ? `- <code>${text(targetName(r))}</code>: ${text(list.join('; '))}` : undefined;
 }
 
 /** The run's page, from the runner's variables (src/environment.ts's githubRun). */
@@ -75,7 +76,7 @@ export function planMarkdown(results: TargetResult[], settings: Settings, url: s
     heading,
     '',
     ...(kept.length ? kept : [settings.dryRun ? 'No change planned.' : 'No change made.']),
-    ...(cut ? [`- … and ${cut} more (see the \`results\` output).`] : []),
+    ...(cut ? [`- … and ${cut} more (see the <code>results</code> output).`] : []),
     ...(quiet && settings.operation !== 'show' ? ['', `${quiet} of ${results.length} target(s) need no change.`] : []),
     ...(url ? ['', `[The run](${url})`] : []),
   ].join('\n');
