@@ -250,11 +250,13 @@ async function finish(results: TargetResult[], settings: Settings, signal: Abort
   } catch (error) {
     warning(`Could not write the job summary: ${clip((error as Error).message)}`);
   }
-  // Its own bound (pull-request.ts), also after a stop: the comment then shows what the run did.
-  if (settings.pullRequestComment) await (await import('./pull-request.ts')).postPlan(plan, settings, env);
+  // Also after a stop (within a grace of its own): the comment then shows what the run did. A
+  // stop while commenting only ends the comment: it does not change the step's result.
+  const stopped = signal.aborted;
+  if (settings.pullRequestComment) await (await import('./pull-request.ts')).postPlan(plan, settings, env, signal);
   failStep(results);
   // Requests the deadline or a cancel cut short may still hold sockets open: do not wait for them.
-  if (signal.aborted) {
+  if (stopped) {
     // The action's own measure of how fast it honoured the stop (tests read it: a loaded
     // machine delays the harness's clock, not this one).
     debug(`Stop to exit: ${sinceStop() ?? 0} ms (${(signal.reason as Error).message}); ${Math.round(process.uptime() * 1000)} ms since the process started.`);

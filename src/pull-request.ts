@@ -15,8 +15,10 @@ const EVENTS = ['pull_request', 'pull_request_target'];
 const PER_PAGE = 100;
 /** GitHub keeps at most 2,500 comments on an issue: 25 pages of 100 hold them all. */
 const MAX_PAGES = 25;
-/** The whole exchange (find, then create or update), after which the comment is given up. */
+/** The whole exchange (find, then create or update), after which the comment is given up; the run's deadline and a cancel cut it shorter. */
 const COMMENT_TIMEOUT_MS = 30_000;
+/** A run already stopped (deadline, cancel) still posts what it did, within this. */
+const STOPPED_GRACE_MS = 5_000;
 const PERMISSION = 'pull-requests: write';
 
 interface Where {
@@ -71,11 +73,11 @@ async function findComment(octokit: Octokit, where: Where, marker: string): Prom
   throw new ActionError(`Pull request #${where.number} has more than ${MAX_PAGES * PER_PAGE} comments; the plan's comment was not found among them, and a second one is never added.`);
 }
 
-async function upsert(where: Where, token: string, apiUrl: string, body: string, marker: string): Promise<string> {
+async function upsert(where: Where, token: string, apiUrl: string, body: string, marker: string, signal: AbortSignal): Promise<string> {
   const { getOctokit } = await import('@actions/github');
   const log = { debug, info: debug, warn: debug, error: debug };
   // redirect: 'error': the token never follows an answer to another host.
-  const octokit = getOctokit(token, { baseUrl: apiUrl.replace(/\/+$/, ''), userAgent: USER_AGENT, log, request: { redirect: 'error', signal: AbortSignal.timeout(COMMENT_TIMEOUT_MS) } });
+  const octokit = getOctokit(token, { baseUrl: apiUrl.replace(/\/+$/, ''), userAgent: USER_AGENT, log, request: { redirect: 'error', signal } });
   const id = await findComment(octokit, where, marker);
   if (id !== undefined) {
     await octokit.rest.issues.updateComment({ owner: where.owner, repo: where.repo, comment_id: id, body });
@@ -94,12 +96,13 @@ function failure(error: unknown): string {
   if (status === 403 || status === 404) {
     return `The token may not comment on this pull request (HTTP ${status}: ${said}). Give the job the permission \`${PERMISSION}\` (a pull request from a fork gets a read-only token whatever the workflow asks: post the \`plan\` output from a workflow_run workflow instead). The step's result is unchanged.`;
   }
+  if (/abort|timeout/i.test(`${(error as Error)?.name} ${said}`)) return `GitHub's API did not answer in time (${said}): the comment was given up after ${COMMENT_TIMEOUT_MS / 1000} s, or at the step's deadline or cancel. The step's result is unchanged.`;
   if (/redirect/i.test(said)) return `GITHUB_API_URL answered with a redirect (${said}), which is not followed: github-token goes only to that host. Point GITHUB_API_URL at the API itself. The step's result is unchanged.`;
   return `${said.replace(/[^.]$/, '$&.')} The step's result is unchanged.`;
 }
 
-/** Posts (or updates) the plan on the pull request when the inputs ask for it; never throws. */
-export async function postPlan(markdown: string, settings: Settings, env: NodeJS.ProcessEnv): Promise<void> {
+/** Posts (or updates) the plan on the pull request when the inputs ask for it; never throws. `stop`: the run's deadline and cancel. */
+export async function postPlan(markdown: string, settings: Settings, env: NodeJS.ProcessEnv, stop: AbortSignal): Promise<void> {
   if (!settings.pullRequestComment) return;
   const run = githubRun(env);
   if (!EVENTS.includes(run.eventName)) {
@@ -109,7 +112,8 @@ export async function postPlan(markdown: string, settings: Settings, env: NodeJS
   try {
     const where = await whereToComment(run, settings.githubToken);
     const marker = commentMarker(run);
-    info(await upsert(where, settings.githubToken, run.apiUrl, `${marker}\n${markdown}`, marker));
+    const signal = stop.aborted ? AbortSignal.timeout(STOPPED_GRACE_MS) : AbortSignal.any([stop, AbortSignal.timeout(COMMENT_TIMEOUT_MS)]);
+    info(await upsert(where, settings.githubToken, run.apiUrl, `${marker}\n${markdown}`, marker, signal));
   } catch (error) {
     warning(`Could not post the plan on the pull request: ${failure(error)}`, 'Plan not posted on the pull request');
   }

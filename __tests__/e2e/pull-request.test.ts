@@ -111,6 +111,16 @@ describe('the plan on the pull request', { concurrency: 4 }, () => {
       assert.match(annotations(run, 'warning')[0] ?? '', /Could not post the plan on the pull request: GITHUB_API_URL answered with a redirect \(unexpected redirect\), which is not followed/);
     }));
 
+  it("an API that never answers: the step's deadline ends the comment, with a warning, and the step still succeeds", () =>
+    withEmulator({}, async (em) => {
+      em.controls.fault({ route: 'github.api.comments.list', action: { kind: 'hold', until: () => false, maxMs: 60_000 } });
+      const run = await onPr(em, { ...planInputs, 'timeout-seconds': '10' });
+      assert.equal(run.code, 0, run.stdout);
+      assert.ok(run.durationMs < 20_000, `ended after ${run.durationMs} ms`);
+      assert.match(annotations(run, 'warning')[0] ?? '', /GitHub's API did not answer in time/);
+      assert.equal(em.githubApi.comments.length, 0);
+    }));
+
   it('a push run: the input is ignored with a notice, and GitHub is not asked', () =>
     withEmulator({}, async (em) => {
       const run = await runAction(em, planInputs, { event: { name: 'push', payload: { ref: 'refs/heads/main' } }, env: runner() });
