@@ -145,6 +145,15 @@ describe('the plan on the pull request', { concurrency: 4 }, () => {
       }
     }));
 
+  it('a github-token refused as input is never echoed', () =>
+    withEmulator({}, async (em) => {
+      // runAction fails the test if any part of the token reaches the log, outputs or summary.
+      const run = await onPr(em, { ...planInputs, 'github-token': `${em.githubApi.writeToken}\u001b[0m` });
+      assert.equal(run.code, 1);
+      assert.match(errorLine(run), /Input 'github-token': The value \(not shown: it is a secret\) contains a control character/);
+      assert.equal(em.log.entries.length, 0);
+    }));
+
   it('a pull-request-comment that is not true or false is an input error, before any request', () =>
     withEmulator({}, async (em) => {
       const run = await onPr(em, { ...planInputs, 'pull-request-comment': 'yes' });
