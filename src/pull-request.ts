@@ -33,7 +33,10 @@ export function commentMarker(run: Pick<GithubRun, 'workflow' | 'job' | 'action'
   return `<!-- vmss-identity-action plan: workflow=${part(run.workflow)} job=${part(run.job)} step=${part(run.action)} -->`;
 }
 
-/** The pull request's number from the event payload, read as untrusted input: bounded, a positive integer or nothing. */
+/**
+ * The pull request's number from the event payload, read as untrusted input: bounded, a positive
+ * integer or nothing. @actions/github reads the same file whole when it loads: only after this.
+ */
 async function pullRequestNumber(path: string): Promise<number | undefined> {
   if (!path) return undefined;
   const file = await open(path, 'r');
