@@ -16,6 +16,7 @@ import { OperationEngine } from './arm-operations.ts';
 import { EMULATOR_AUDIENCE, emulatedHosts, emulatorCloud, type CloudProfile } from './clouds.ts';
 import { classifyEntra, handleEntra, aadError, type Entra } from './entra.ts';
 import { Faults, type FaultRule } from './faults.ts';
+import { classifyGithubApi, GithubApi, handleGithubApi } from './github-api.ts';
 import { classifyGithub, GITHUB_TOKEN_LIFETIME_S, GITHUB_TOKEN_PATH, handleGithub, type GithubOidc } from './github-oidc.ts';
 import { armError, readBody, send, type Exchange, type Site } from './http.ts';
 import { makeSigningKey } from './keys.ts';
@@ -79,10 +80,12 @@ export interface Emulator {
   /** Host names the proxy tunnels to the emulator. */
   proxiedHosts: string[];
   state: State;
+  /** GitHub's REST API for pull-request comments (at the origin; GITHUB_API_URL in `env`). */
+  githubApi: GithubApi;
   log: RequestLog;
   faults: Faults;
   controls: Controls;
-  /** Every token the emulator issued (GitHub ID tokens and Entra access tokens), for leak checks. */
+  /** Every token the emulator issued (GitHub ID tokens, Entra access tokens, GitHub API tokens), for leak checks. */
   issuedTokens(): string[];
   stop(): Promise<void>;
 }
@@ -102,6 +105,10 @@ function classify(method: string, path: string, site: Site): Classified | undefi
   if (!only || only === 'github') {
     const gh = classifyGithub(method, path);
     if (gh) return { service: 'github', route: gh };
+  }
+  if (!only) {
+    const api = classifyGithubApi(method, path);
+    if (api) return { service: 'github', route: api };
   }
   if (!only || only === 'arm') {
     const arm = matchArm(method, path);
@@ -145,6 +152,7 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
   const entra: Entra = { servedHosts, key: entraKey, accessTokenLifetimeSeconds: 3599, issued: [] };
   const ids = new IdSource(options.randomSeed ?? randomInt(1, 2 ** 31));
   const state = new State(options.seed ?? {}, ids, github.issuer);
+  const githubApi = new GithubApi();
   const faults = new Faults();
   const log = new RequestLog();
   const limits = new Limits(mergeBudgets(DEFAULT_BUDGETS, options.budgets));
@@ -160,7 +168,7 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
     if (status && status.action.kind === 'status') return faultAnswer(x, kind?.service, status.action);
     if (!kind) return send(x, 404, { error: { code: 'NotFound', message: `No route for ${x.method} ${x.url.pathname}` } });
     switch (kind.service) {
-      case 'github': return handleGithub(x, github, state);
+      case 'github': return kind.route.startsWith('github.api.') ? handleGithubApi(x, githubApi, state) : handleGithub(x, github, state);
       case 'entra': return handleEntra(x, entra, github, state);
       case 'arm': return handleArm(x, kind.match, arm, cloudOf(x.site));
       case 'graph': return graphDenied(x);
@@ -237,6 +245,7 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
     ACTIONS_ID_TOKEN_REQUEST_URL: `${origin}${GITHUB_TOKEN_PATH}?api-version=2.0`,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: github.requestToken,
     NODE_EXTRA_CA_CERTS: caPath,
+    GITHUB_API_URL: origin,
     ...(defaultApp ? { AZURE_CLIENT_ID: defaultApp.clientId, AZURE_TENANT_ID: defaultApp.tenantId } : {}),
     ...(defaultSub ? { AZURE_SUBSCRIPTION_ID: defaultSub.id } : {}),
   };
@@ -257,10 +266,11 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
     },
     proxiedHosts: [...HOSTS.keys()],
     state,
+    githubApi,
     log,
     faults,
     controls,
-    issuedTokens: () => [...github.issued, ...entra.issued],
+    issuedTokens: () => [...github.issued, ...entra.issued, ...githubApi.allTokens()],
     stop: async () => {
       await proxy.close();
       server.closeAllConnections();

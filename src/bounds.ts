@@ -25,3 +25,6 @@ export const MAX_PAGE_BYTES = 64 * 1024 * 1024;
 
 /** A cloud metadata document or a GitHub token answer is a few KB: one of a megabyte is not one. */
 export const MAX_METADATA_BYTES = 1024 * 1024;
+
+/** The event payload the runner writes (GITHUB_EVENT_PATH), read for a pull request's number: a real one is tens of KB. */
+export const MAX_EVENT_PAYLOAD_BYTES = 4 * 1024 * 1024;

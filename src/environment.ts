@@ -28,7 +28,7 @@ const msi = 'a managed identity endpoint or secret: the action never signs in wi
 
 export const ENVIRONMENT: readonly Variable[] = [
   { name: 'INPUT_*', verdict: 'supported', why: "the step's inputs" },
-  { name: 'GITHUB_*', verdict: 'supported', why: "set by the runner: file commands (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_STATE), the repository and ref named in messages" },
+  { name: 'GITHUB_*', verdict: 'supported', why: "set by the runner: file commands (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_STATE), the repository and ref named in messages, the run's link in the plan; with pull-request-comment, the event and its payload file, the workflow, job and step that name the comment, and GITHUB_API_URL, the one host github-token is sent to (githubRun below)" },
   { name: 'RUNNER_*', verdict: 'supported', why: 'set by the runner; RUNNER_DEBUG=1 (debug logging) turns the SDK log on at info' },
   { name: 'ACTIONS_ID_TOKEN_REQUEST_URL', verdict: 'supported', why: "the runner's OIDC token service (id-token: write)" },
   { name: 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', verdict: 'supported', why: "the runner's bearer for its OIDC token service" },
@@ -133,4 +133,39 @@ export function closeEnvironment(env: NodeJS.ProcessEnv = process.env): Removal[
 /** The warning for one removed variable: its name and why, never its value. */
 export function removalWarning(removal: Removal): string {
   return `The environment variable ${removal.name} is set (by the workflow, or by an earlier step through GITHUB_ENV). The action removed it from its environment before loading the Azure SDK: ${removal.why}.`;
+}
+
+/** What the runner says of this run: the plan's link, and where and as what the pull-request comment goes. */
+export interface GithubRun {
+  /** GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT: the run's page. */
+  serverUrl: string;
+  repository: string;
+  runId: string;
+  runAttempt: string;
+  /** GITHUB_API_URL (GitHub Enterprise Server sets its own): the only host github-token is sent to. */
+  apiUrl: string;
+  /** GITHUB_EVENT_NAME and GITHUB_EVENT_PATH (the event's payload, a JSON file the runner writes). */
+  eventName: string;
+  eventPath: string;
+  /** GITHUB_WORKFLOW, GITHUB_JOB, GITHUB_ACTION: the step whose comment this is. */
+  workflow: string;
+  job: string;
+  action: string;
+}
+
+/** The GITHUB_* values above, '' when unset (read here so the table's reasons stay next to the reads). */
+export function githubRun(env: NodeJS.ProcessEnv): GithubRun {
+  const get = (name: string) => (env[name] ?? '').trim();
+  return {
+    serverUrl: get('GITHUB_SERVER_URL') || 'https://github.com',
+    repository: get('GITHUB_REPOSITORY'),
+    runId: get('GITHUB_RUN_ID'),
+    runAttempt: get('GITHUB_RUN_ATTEMPT'),
+    apiUrl: get('GITHUB_API_URL') || 'https://api.github.com',
+    eventName: get('GITHUB_EVENT_NAME'),
+    eventPath: get('GITHUB_EVENT_PATH'),
+    workflow: get('GITHUB_WORKFLOW'),
+    job: get('GITHUB_JOB'),
+    action: get('GITHUB_ACTION'),
+  };
 }

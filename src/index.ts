@@ -24,6 +24,7 @@ try {
 } catch (error) {
   const message = error instanceof InputError || error instanceof Error ? error.message : String(error);
   const [writer, report, result] = await Promise.all([import('./writer.ts'), import('./report.ts'), import('./result.ts')]);
+  writer.secret(readInput('github-token'));
   const results = targetsIfValid(readInput, process.env).map((ref) => ({ ...result.newResult(ref), error: message }));
   report.writeOutputs(results, '');
   writer.fail(message);
@@ -39,6 +40,8 @@ if (settings) {
   // Loading the rest blocks this thread; let the requests leave first, then load while they are answered.
   // Not past a cancel or the deadline (a TLS handshake may never end): run() then reports it, outputs included.
   await abortable(Promise.all([prefetch?.sent, metadataSent]), stop.signal).catch(() => undefined);
+  // Masked before anything else is printed (the writer loads with the rest; nothing printed before it).
+  (await import('./writer.ts')).secret(settings.githubToken);
   // The SDK's log is routed through the writer before any other SDK module is evaluated.
   (await import('./sdk-log.ts')).routeSdkLog(process.env);
   const { run } = await import('./main.ts');

@@ -16,6 +16,7 @@ export const INPUTS = [
   'resource-group', 'vmss-name', 'vmss-id', 'operation', 'identity-type', 'user-assigned-ids', 'dry-run', 'timeout-seconds', 'max-parallel',
   'role-assignments', 'role-assignee', 'remove-legacy-extension', 'vmss-tags', 'allow-no-match', 'remove-missing-identities',
   'permission-check',
+  'pull-request-comment', 'github-token',
 ] as const;
 export type InputName = (typeof INPUTS)[number];
 
@@ -31,6 +32,8 @@ const MULTI_LINE = new Set<InputName>(['vmss-name', 'vmss-id', 'user-assigned-id
 const MAX_LIST_CHARS = 512 * 1024;
 const MAX_LINE_CHARS: Partial<Record<InputName, number>> = { audience: 600 };
 const MAX_SINGLE_LINE = 2048;
+/** Inputs whose value is never echoed, not even in the error that refuses it. */
+export const SECRET_INPUTS = new Set<InputName>(['github-token']);
 
 /** Refuses control characters, oversized values and overlong lists before anything reads them. */
 export function guardedReader(read: ReadInput): ReadInput {
@@ -38,11 +41,12 @@ export function guardedReader(read: ReadInput): ReadInput {
     const value = read(name);
     const multi = MULTI_LINE.has(name);
     const lines = multi ? value.replace(/\r\n/g, '\n').split('\n') : [value];
+    const shown = SECRET_INPUTS.has(name) ? 'The value (not shown: it is a secret)' : q(value);
     if (lines.some(hasControlCharacters)) {
-      throw new InputError(name, `${q(value)} contains a control character${multi ? ' other than a line break' : ''} (a line break, tab or escape). Remove it${multi ? '' : '; this input takes one line'}.`);
+      throw new InputError(name, `${shown} contains a control character${multi ? ' other than a line break' : ''} (a line break, tab or escape). Remove it${multi ? '' : '; this input takes one line'}.`);
     }
     const max = multi ? MAX_LIST_CHARS : MAX_LINE_CHARS[name] ?? MAX_SINGLE_LINE;
-    if (value.length > max) throw new InputError(name, `is ${value.length} characters long; at most ${max} are accepted. ${q(value)}`);
+    if (value.length > max) throw new InputError(name, `is ${value.length} characters long; at most ${max} are accepted.${SECRET_INPUTS.has(name) ? '' : ` ${q(value)}`}`);
     if (multi) checkEntryCount(name, lines);
     return multi ? lines.join('\n') : value;
   };
@@ -116,6 +120,8 @@ export function readSettings(rawRead: ReadInput, env: NodeJS.ProcessEnv = {}): S
     ...(roleAssignee ? { roleAssignee } : {}),
     removeLegacyExtension: bool('remove-legacy-extension', read('remove-legacy-extension'), false),
     permissionCheck: readPermissionCheck(read('permission-check')),
+    pullRequestComment: bool('pull-request-comment', read('pull-request-comment'), false),
+    githubToken: read('github-token'),
   };
   if (settings.allowNoMatch && !query) throw new InputError('allow-no-match', 'is only for scale sets chosen by pattern or tag (vmss-name with * or ?, several resource groups or subscriptions, or vmss-tags). Remove it.');
   if (settings.removeMissingIdentities && settings.operation === 'show') throw new InputError('remove-missing-identities', "is set but operation 'show' only reads. Use operation assign, remove or set.");

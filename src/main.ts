@@ -23,6 +23,8 @@ import type { Prefetch } from './oidc-prefetch.ts';
 import { failStep, writeOutputs } from './report.ts';
 import { writeSummary } from './summary.ts';
 import { newResult, planWrites, type TargetResult } from './result.ts';
+import { githubRun } from './environment.ts';
+import { planMarkdown, runUrl } from './plan-markdown.ts';
 import type { FleetQuery, Settings } from './settings.ts';
 import { clip, q } from './text.ts';
 import { identityNamer, labelTargets } from './display-names.ts';
@@ -94,7 +96,7 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
       for (const r of results) r.error ??= message;
     }
   }
-  await finish(results, settings, signal);
+  await finish(results, settings, signal, env);
 }
 
 /** The scale sets a query matches, as results; scopes that could not be listed fail on their own. */
@@ -268,17 +270,22 @@ function noMatch(query: FleetQuery, found: Discovery, allowNoMatch: boolean): st
   return `No scale set matched (${clip(asked, 600)}). The listings showed ${found.seen} scale set(s)${found.seen ? `: ${clip(shown, 1500)}${found.seen > found.others.length ? ' …' : ''}` : ''}.${tagHint(query)}${advice}`;
 }
 
-async function finish(results: TargetResult[], settings: Settings, signal: AbortSignal): Promise<void> {
-  writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '', settings.removeLegacyExtension);
+async function finish(results: TargetResult[], settings: Settings, signal: AbortSignal, env: NodeJS.ProcessEnv): Promise<void> {
+  const plan = planMarkdown(results, settings, runUrl(githubRun(env)));
+  writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '', settings.removeLegacyExtension, plan);
   info(totalsLine(totals(results, { dryRun: settings.dryRun, show: settings.operation === 'show' })));
   try {
     await writeSummary(results, settings);
   } catch (error) {
     warning(`Could not write the job summary: ${clip((error as Error).message)}`);
   }
+  // Also after a stop (within a grace of its own): the comment then shows what the run did. A
+  // stop while commenting only ends the comment: it does not change the step's result.
+  const stopped = signal.aborted;
+  if (settings.pullRequestComment) await (await import('./pull-request.ts')).postPlan(plan, settings, env, signal);
   failStep(results);
   // Requests the deadline or a cancel cut short may still hold sockets open: do not wait for them.
-  if (signal.aborted) {
+  if (stopped) {
     // The action's own measure of how fast it honoured the stop (tests read it: a loaded
     // machine delays the harness's clock, not this one).
     debug(`Stop to exit: ${sinceStop() ?? 0} ms (${(signal.reason as Error).message}); ${Math.round(process.uptime() * 1000)} ms since the process started.`);

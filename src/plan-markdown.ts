@@ -107,3 +107,9 @@ export function planMarkdown(results: TargetResult[], settings: Settings, runUrl
   out.push(...runLink(runUrl));
   return `${out.join('\n')}\n`;
 }
+
+export function runUrl(run: { serverUrl: string; repository: string; runId: string; runAttempt: string }): string {
+  if (!/^https?:\/\/[\w.-]+(:\d+)?$/i.test(run.serverUrl.replace(/\/+$/, '')) || !/^[\w.-]+\/[\w.-]+$/.test(run.repository) || !/^\d+$/.test(run.runId)) return '';
+  const attempt = /^\d+$/.test(run.runAttempt) && Number(run.runAttempt) > 1 ? `/attempts/${run.runAttempt}` : '';
+  return `${run.serverUrl.replace(/\/+$/, '')}/${run.repository}/actions/runs/${run.runId}${attempt}`;
+}

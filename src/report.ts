@@ -5,7 +5,7 @@ import { grantsToWrite, plannedExtensionRemovals, reportedWrite, type TargetResu
 import { clip } from './text.ts';
 import { fail, output } from './writer.ts';
 
-export const OUTPUTS = ['principal-id', 'tenant-id', 'identity-type', 'user-assigned-identities', 'principal-ids', 'client-ids', 'changed', 'results', 'role-assignment-ids'] as const;
+export const OUTPUTS = ['principal-id', 'tenant-id', 'identity-type', 'user-assigned-identities', 'principal-ids', 'client-ids', 'changed', 'results', 'role-assignment-ids', 'plan'] as const;
 export type OutputName = (typeof OUTPUTS)[number];
 
 function userAssignedMap(identity: ScaleSetIdentity): Record<string, { principalId: string; clientId: string }> {
@@ -82,8 +82,9 @@ export const inertJson = (value: unknown): string => JSON.stringify(value).repla
  * Every output, on every path. Aggregates follow the order of the scale sets in the inputs
  * (system-assigned principal first, then user-assigned ones as Azure lists them), each value once.
  */
-export function writeOutputs(results: TargetResult[], signInTenant: string, removeLegacy = false): void {
+export function writeOutputs(results: TargetResult[], signInTenant: string, removeLegacy = false, plan = ''): void {
   const set = (name: OutputName, value: string) => output(name, value);
+  set('plan', plan);
   const identities = results.map(reportedIdentity).filter((i): i is ScaleSetIdentity => i !== undefined);
   set('results', inertJson(results.map((r) => resultJson(r, removeLegacy))));
   set('principal-ids', inertJson(unique(identities.flatMap(principalIds))));

@@ -74,4 +74,8 @@ export interface Settings {
   removeLegacyExtension: boolean;
   /** A permission the plan needs that ARM's permissions list does not show: stop (error) or say so (warn). */
   permissionCheck: 'error' | 'warn';
+  /** Post the plan as a comment on the pull request that triggered the run. */
+  pullRequestComment: boolean;
+  /** The token that posts it (github-token): a secret, masked as soon as it is read, never printed. */
+  githubToken: string;
 }

@@ -62,9 +62,9 @@ const CASES: Case[] = [
   { field: 'a list refusal', inputs: { ...fleet, operation: 'show' }, faults: [{ route: 'arm.vmss.list', times: Infinity, action: { kind: 'status', status: 403, code: HOSTILE_HEADER, message: HOSTILE, headers: { 'x-ms-request-id': HOSTILE_HEADER } } }] },
 ];
 
-/** Where an output carries text from outside: only an `error` field of `results` may (escaped JSON). */
+/** Where an output carries text from outside: only an `error` field of `results` (escaped JSON) and `plan`'s failure lines (escaped markdown, foreignPlanMarkup) may. */
 function outputsCarrying(run: ActionRun): string[] {
-  const places = Object.entries(run.outputs).filter(([name, value]) => name !== 'results' && value.includes(MARK)).map(([name]) => name);
+  const places = Object.entries(run.outputs).filter(([name, value]) => name !== 'results' && name !== 'plan' && value.includes(MARK)).map(([name]) => name);
   const results = JSON.parse(run.outputs['results'] ?? '[]') as Record<string, unknown>[];
   results.forEach((r, i) => {
     for (const [k, v] of Object.entries(r)) if (k !== 'error' && JSON.stringify(v).includes(MARK)) places.push(`results[${i}].${k}`);
@@ -72,6 +72,15 @@ function outputsCarrying(run: ActionRun): string[] {
   // A script that pastes an output despite the advice finds nothing a shell would act on.
   for (const [name, value] of Object.entries(run.outputs)) if (/[$`']/.test(value)) places.push(`${name} holds a shell character`);
   return places;
+}
+
+/** The plan output is markdown: text from outside may be in a failure line, as text only (no tag but its own code, no link, no line of its own). */
+function foreignPlanMarkup(plan: string): string[] {
+  const problems = [...plan.matchAll(/<\/?([a-z][a-z0-9]*)\b[^>]*>/gi)].filter((m) => m[1]?.toLowerCase() !== 'code' || m[0].includes(MARK)).map((m) => `tag ${m[0].slice(0, 80)}`);
+  if (/!\[|\]\(/.test(plan.replace(/&#\d+;|&[a-z]+;/g, ' '))) problems.push('a markdown link or image');
+  for (const line of plan.split('\n')) if (line.includes(MARK) && !line.startsWith('- ❌ <code>')) problems.push(`line ${line.slice(0, 80)}`);
+  if (/@/.test(plan)) problems.push('a mention');
+  return problems;
 }
 
 describe('text from Azure cannot steer the runner', { concurrency: 4 }, () => {
@@ -88,6 +97,7 @@ describe('text from Azure cannot steer the runner', { concurrency: 4 }, () => {
         assert.deepEqual(foreignCommands(run.stderr, MARK), [], 'stderr');
         assert.deepEqual(foreignMarkup(run.summary, MARK), [], 'summary');
         assert.deepEqual(outputsCarrying(run), [], 'outputs');
+        assert.deepEqual(foreignPlanMarkup(run.outputs['plan'] ?? ''), [], 'plan');
         for (const line of run.stdout.split('\n')) assert.ok(line.length <= 6 * 1024, `a log line of ${line.length} characters`);
       }));
   }

@@ -15,22 +15,42 @@ const bundle = readdirSync(new URL('dist/', root))
   .map((f) => read(`dist/${f}`))
   .join('\n');
 
+const CLIENTS = ['node_modules/@actions/http-client', 'node_modules/@actions/github/node_modules/@actions/http-client'];
+const GITHUB = 'node_modules/@actions/github';
+
+/** Every way a module of a package can name undici, in every file of the package (its own node_modules aside). */
+function undiciImports(pkg: string): string[] {
+  const dir = new URL(`${pkg}/`, root);
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.(c|m)?js$/.test(f) && !f.split(/[\\/]/).includes('node_modules'));
+  return files.flatMap((f) => [...readFileSync(new URL(f, dir), 'utf8').matchAll(/^.*(?:from\s*['"]undici(?:\/[^'"]*)?['"]|(?:require|import)\s*\(\s*['"]undici(?:\/[^'"]*)?['"]\s*\)).*$/gm)].map((m) => `${join(f)}: ${m[0].trim()}`));
+}
+
 describe('the undici stub', () => {
-  it('is what the lockfile installs, and only @actions/http-client depends on undici', () => {
+  it('is what the lockfile installs, and only @actions/http-client and @actions/github depend on undici', () => {
     assert.deepEqual({ link: lock.packages['node_modules/undici']?.link, resolved: lock.packages['node_modules/undici']?.resolved }, { link: true, resolved: 'stubs/undici' });
     const dependents = Object.entries(lock.packages)
       .filter(([path, p]) => path !== '' && [p.dependencies, p.optionalDependencies, p.peerDependencies].some((d) => d?.['undici']))
       .map(([path]) => path);
-    assert.deepEqual(dependents, ['node_modules/@actions/http-client']);
+    assert.deepEqual(dependents.sort(), [GITHUB, ...CLIENTS].sort());
+  });
+
+  it('@actions/github takes only fetch from undici, and builds a dispatcher only behind a proxy', () => {
+    // The stub's fetch is Node's own; a proxy dispatcher comes from HttpClient, whose ProxyAgent throws (the comment is then skipped with a warning).
+    assert.deepEqual(undiciImports(GITHUB), ["lib/internal/utils.js: import { fetch } from 'undici';"]);
+    const source = read(`${GITHUB}/lib/internal/utils.js`);
+    assert.match(source, /getProxyAgentDispatcher\(destinationUrl\) \{\s*const hc = new httpClient\.HttpClient\(\);\s*return hc\.getAgentDispatcher\(destinationUrl\);/);
+    assert.equal([...source.matchAll(/\bfetch\(/g)].length, 1, 'one call of fetch, in getProxyFetch');
+    for (const client of CLIENTS) {
+      assert.match(read(`${client}/lib/index.js`), /getAgentDispatcher\(serverUrl\) \{[\s\S]*?if \(!useProxy\) \{\s*return;\s*\}\s*return this\._getProxyAgentDispatcher\(/, `${client}: no dispatcher without a proxy`);
+    }
   });
 
   it('@actions/http-client takes only ProxyAgent from undici, and builds one only for getAgentDispatcher', () => {
-    // Every way a module can name undici, in every file of the package: the stub exports
-    // ProxyAgent alone, and anything else taken from it would fail at run time.
-    const dir = new URL('node_modules/@actions/http-client/', root);
-    const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.(c|m)?js$/.test(f) && !f.split(/[\\/]/).includes('node_modules'));
-    const uses = files.flatMap((f) => [...readFileSync(new URL(f, dir), 'utf8').matchAll(/^.*(?:from\s*['"]undici(?:\/[^'"]*)?['"]|(?:require|import)\s*\(\s*['"]undici(?:\/[^'"]*)?['"]\s*\)).*$/gm)].map((m) => `${join(f)}: ${m[0].trim()}`));
-    assert.deepEqual(uses, ["lib/index.js: import { ProxyAgent } from 'undici';"]);
+    // The stub exports ProxyAgent and fetch alone: anything else taken from it would fail at run time.
+    assert.deepEqual(undiciImports(CLIENTS[0] ?? ''), ["lib/index.js: import { ProxyAgent } from 'undici';"]);
+    assert.deepEqual(undiciImports(CLIENTS[1] ?? ''), ['lib/index.js: const undici_1 = require("undici");']);
+    assert.match(read(`${CLIENTS[1] ?? ''}/lib/index.js`), /undici_1\.ProxyAgent\(/);
+    assert.equal([...read(`${CLIENTS[1] ?? ''}/lib/index.js`).matchAll(/undici_1\./g)].length, 1, 'the older client uses undici once, for ProxyAgent');
 
     const source = read('node_modules/@actions/http-client/lib/index.js');
     assert.equal(source.match(/\bProxyAgent\b/g)?.length, 2, 'imported once, used once');
@@ -42,8 +62,11 @@ describe('the undici stub', () => {
     assert.match(source, /getAgentDispatcher\(serverUrl\) \{[\s\S]*?return this\._getProxyAgentDispatcher\(/, 'the one call is in getAgentDispatcher');
   });
 
-  it('nothing in the bundle calls getAgentDispatcher, and no real undici is bundled', () => {
-    assert.doesNotMatch(bundle, /\.getAgentDispatcher\(/, 'no call site in dist/');
+  it('only the lazily loaded GitHub client calls getAgentDispatcher, and no real undici is bundled', () => {
+    const callers = readdirSync(new URL('dist/', root)).filter((f) => f.endsWith('.js') && /\.getAgentDispatcher\(/.test(read(`dist/${f}`)));
+    assert.equal(callers.length, 1, `one chunk calls it: ${callers.join(', ')}`);
+    assert.match(read(`dist/${callers[0] ?? ''}`), /octokit/, "it is @actions/github's chunk");
+    assert.doesNotMatch(read('dist/index.js'), /octokit/, 'not loaded at start-up');
     assert.doesNotMatch(bundle, /llhttp/, 'undici\'s HTTP parser is not in dist/');
     assert.match(bundle, /undici is not bundled with this action/, 'the stub is what got bundled');
   });

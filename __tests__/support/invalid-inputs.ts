@@ -107,4 +107,6 @@ export const INVALID: InvalidCase[] = [
   { name: 'more than 2,000 role assignments', inputs: { 'role-assignments': Array.from({ length: 2001 }, () => 'R at /s').join('\n') }, error: "Input 'role-assignments': has 2001 entries ('R at /s', 'R at /s', 'R at /s', …); one step takes at most 2000. Split the assignments" },
   { name: 'more than 10,000 listings', inputs: { 'vmss-name': 'web-*', 'subscription-id': Array.from({ length: 101 }, (_, i) => `0b1f6471-1bf0-4dda-aec3-${String(i).padStart(12, '0')}`).join('\n'), 'resource-group': Array.from({ length: 100 }, (_, i) => `rg-${i}`).join('\n') }, error: "Input 'resource-group': and subscription-id make 10100 listings (100 resource groups in each of 101 subscriptions); one step makes at most 10000." },
   { name: 'non-boolean remove-legacy-extension', inputs: { 'remove-legacy-extension': 'maybe' }, error: "Input 'remove-legacy-extension': 'maybe' is not a boolean." },
+  { name: 'non-boolean pull-request-comment', inputs: { 'pull-request-comment': 'yes' }, error: "Input 'pull-request-comment': 'yes' is not a boolean. Use true or false." },
+  { name: 'github-token with a control character, not echoed', inputs: { 'github-token': 'ghs_notEchoedSecret\u001b[31m' }, error: "Input 'github-token': The value (not shown: it is a secret) contains a control character" },
 ];

@@ -20,7 +20,12 @@ export const DEFAULTS: Record<string, string> = {
   'allow-no-match': 'false',
   'remove-missing-identities': 'false',
   'permission-check': 'error',
+  'pull-request-comment': 'false',
+  'github-token': '${{ github.token }}',
 };
+
+/** The expressions the runner evaluates in inputs, as a test run evaluates them. */
+const expressions = (emulator: Emulator): Record<string, string> => ({ '${{ github.token }}': emulator.githubApi.writeToken });
 
 export interface ActionRun {
   code: number | null;
@@ -61,6 +66,8 @@ export interface RunOptions {
   withoutDefaults?: boolean;
   /** Leave resource-manager-endpoint unset (a built-in cloud, or a test that sets its own). */
   withoutEndpoint?: boolean;
+  /** The event that started the run: GITHUB_EVENT_NAME, and its payload written to GITHUB_EVENT_PATH (a string as is, anything else as JSON). */
+  event?: { name: string; payload?: unknown };
 }
 
 export async function runAction(emulator: Emulator, inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
@@ -81,7 +88,14 @@ export async function runAction(emulator: Emulator, inputs: Record<string, strin
   };
   // Endpoints come from inputs only (the action ignores AZURE_* endpoint variables): the emulator is a custom cloud.
   const endpoint = options.withoutEndpoint ? {} : { 'resource-manager-endpoint': emulator.origin };
-  for (const [k, v] of Object.entries({ ...(options.withoutDefaults ? {} : DEFAULTS), ...endpoint, ...inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
+  for (const [k, v] of Object.entries({ ...(options.withoutDefaults ? {} : DEFAULTS), ...endpoint, ...inputs })) env[`INPUT_${k.toUpperCase()}`] = expressions(emulator)[v] ?? v;
+  if (options.event) {
+    env['GITHUB_EVENT_NAME'] = options.event.name;
+    if (options.event.payload !== undefined) {
+      env['GITHUB_EVENT_PATH'] = join(dir, 'event.json');
+      writeFileSync(env['GITHUB_EVENT_PATH'], typeof options.event.payload === 'string' ? options.event.payload : JSON.stringify(options.event.payload));
+    }
+  }
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;

@@ -18,7 +18,7 @@ const uai = (sub: string, rg: string, name: string) => `/subscriptions/${sub}/re
 
 const settings = (over: Partial<Settings> = {}): Settings => ({
   signIn: { kind: 'azure-cli' }, cloud: { kind: 'builtin', name: 'AzureCloud' }, targets: [], allowNoMatch: false, removeMissingIdentities: false,
-  operation: 'assign', userAssignedIds: [], dryRun: false, timeoutSeconds: 900, maxParallel: 50, roleAssignments: [], removeLegacyExtension: false, permissionCheck: 'error', ...over,
+  operation: 'assign', userAssignedIds: [], dryRun: false, timeoutSeconds: 900, maxParallel: 50, roleAssignments: [], removeLegacyExtension: false, permissionCheck: 'error', pullRequestComment: false, githubToken: '', ...over,
 });
 
 function result(id: string, over: Partial<TargetResult> = {}): TargetResult {
