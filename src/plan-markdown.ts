@@ -27,12 +27,19 @@ export function md(value: string, max = 300): string {
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/[\\`*_{}[\]()#+!|~]/g, (c) => `\\${c}`)
+    .replace(/[\\*_{}[\]()#+!|~]/g, (c) => `\\${c}`)
     .replace(/@/g, `@${WORD_JOINER}`)
     .replace(/\\#/g, `\\#${WORD_JOINER}`)
     .replace(/:\/\//g, `:${WORD_JOINER}//`)
-    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}${WORD_JOINER}.`);
+    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}${WORD_JOINER}.`)
+    .replace(/[$`']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
+
+/**
+ * The characters a shell gives meaning to (`$`, backtick, `'`) as HTML entities: GitHub shows
+ * the same text, and a script that pastes the `plan` output finds nothing to act on.
+ */
+const inert = (markdown: string): string => markdown.replace(/[$`']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function heading(results: TargetResult[], settings: Settings): string[] {
   const t = totals(results, { dryRun: settings.dryRun, show: settings.operation === 'show' });
@@ -97,7 +104,7 @@ export function planMarkdown(results: TargetResult[], settings: Settings, runUrl
   // Warnings keep up to a quarter of the room, whatever the number of changes.
   const warningsRoom = Math.min(budget / 4, warnings.reduce((n, l) => n + l.length + 1, 0) + 40);
   const cutTargets = fill(out, listed.map((r) => targetLine(r, settings, name)), budget - warningsRoom);
-  if (cutTargets) out.push(`- … and ${cutTargets} more (every target is in the \`results\` output)`);
+  if (cutTargets) out.push(`- … and ${cutTargets} more (every target is in the <code>results</code> output)`);
   if (warnings.length) {
     out.push('', '#### Warnings', '');
     const cutWarnings = fill(out, warnings, budget);
@@ -105,7 +112,7 @@ export function planMarkdown(results: TargetResult[], settings: Settings, runUrl
   }
   if (unchanged) out.push('', `${unchanged} ${settings.operation === 'show' ? 'target(s) read' : 'unchanged target(s) not listed'}.`);
   out.push(...runLink(runUrl));
-  return `${out.join('\n')}\n`;
+  return inert(`${out.join('\n')}\n`);
 }
 
 export function runUrl(run: { serverUrl: string; repository: string; runId: string; runAttempt: string }): string {

@@ -189,8 +189,8 @@ describe('Entra ID errors through @azure/identity', { concurrency: 4 }, () => {
     }));
 
   it('700213 no matching federated credential names the subject', () =>
-    withEmulator({ edit: (s) => (s.github = { repository: 'octo-org/octo-repo', eventName: 'pull_request' }) }, (em) =>
-      assert.rejects(credential(em).getToken(scope), /AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:octo-org\/octo-repo:pull_request'/)));
+    withEmulator({ edit: (s) => (s.github = { repository: 'octo-org/other-repo', eventName: 'pull_request' }) }, (em) =>
+      assert.rejects(credential(em).getToken(scope), /AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:octo-org\/other-repo:pull_request'/)));
 
   it('700212 wrong audience', () =>
     withEmulator({}, (em) => assert.rejects(credential(em, undefined, undefined, () => githubToken(em, 'api://Other')).getToken(scope), /AADSTS700212/)));

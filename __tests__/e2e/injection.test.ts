@@ -74,12 +74,13 @@ function outputsCarrying(run: ActionRun): string[] {
   return places;
 }
 
-/** The plan output is markdown: text from outside may be in a failure line, as text only (no tag but its own code, no link, no line of its own). */
+/** The plan output is markdown: text from outside may be in a list item, as text only (no tag but its own code, no link, no line of its own, no mention). */
 function foreignPlanMarkup(plan: string): string[] {
   const problems = [...plan.matchAll(/<\/?([a-z][a-z0-9]*)\b[^>]*>/gi)].filter((m) => m[1]?.toLowerCase() !== 'code' || m[0].includes(MARK)).map((m) => `tag ${m[0].slice(0, 80)}`);
   if (/!\[|\]\(/.test(plan.replace(/&#\d+;|&[a-z]+;/g, ' '))) problems.push('a markdown link or image');
-  for (const line of plan.split('\n')) if (line.includes(MARK) && !line.startsWith('- ❌ <code>')) problems.push(`line ${line.slice(0, 80)}`);
-  if (/@/.test(plan)) problems.push('a mention');
+  for (const line of plan.split('\n')) if (line.includes(MARK) && !line.startsWith('- **')) problems.push(`line ${line.slice(0, 80)}`);
+  // A word joiner after `@` keeps GitHub from reading a mention.
+  if (/@(?!\u2060)/.test(plan)) problems.push('a mention');
   return problems;
 }
 

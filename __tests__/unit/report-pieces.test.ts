@@ -137,7 +137,7 @@ describe('plan markdown', () => {
     assert.ok(out.length < PLAN_LIMIT, `${out.length} characters`);
     const shown = out.match(/^- \*\*vmss-\d+\*\*: failed/gm)?.length ?? 0;
     assert.ok(shown > 50, `${shown} shown`);
-    assert.match(out, new RegExp(`- … and ${10_000 - shown} more \\(every target is in the \`results\` output\\)`));
+    assert.match(out, new RegExp(`- … and ${10_000 - shown} more \\(every target is in the <code>results</code> output\\)`));
     assert.match(out, /cannot be undone: last one/);
   });
 });
