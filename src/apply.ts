@@ -38,7 +38,7 @@ export function requestFor(settings: Settings, ref: ScaleSetRef, missing: string
 }
 
 function describePlan(name: string, p: Plan): string {
-  if (!p.changed) return `${name}: already as requested (${p.before}); nothing to change.`;
+  if (!p.changed) return `${name}: identity already as requested (${p.before}).`;
   const steps = [
     p.enableSystem ? 'enable the system-assigned identity' : '',
     p.disableSystem ? 'disable the system-assigned identity' : '',

@@ -273,7 +273,7 @@ function noMatch(query: FleetQuery, found: Discovery, allowNoMatch: boolean): st
 async function finish(results: TargetResult[], settings: Settings, signal: AbortSignal, env: NodeJS.ProcessEnv): Promise<void> {
   const plan = planMarkdown(results, settings, runUrl(githubRun(env)));
   writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '', settings.removeLegacyExtension, plan);
-  info(totalsLine(totals(results, { dryRun: settings.dryRun, show: settings.operation === 'show' })));
+  info(totalsLine(totals(results, { dryRun: settings.dryRun, show: settings.operation === 'show', removeLegacy: settings.removeLegacyExtension })));
   try {
     await writeSummary(results, settings);
   } catch (error) {

@@ -42,7 +42,7 @@ export function md(value: string, max = 300): string {
 const inert = (markdown: string): string => markdown.replace(/[$`']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function heading(results: TargetResult[], settings: Settings): string[] {
-  const t = totals(results, { dryRun: settings.dryRun, show: settings.operation === 'show' });
+  const t = totals(results, { dryRun: settings.dryRun, show: settings.operation === 'show', removeLegacy: settings.removeLegacyExtension });
   const table = totalsTable(t);
   return [
     `### Scale set identities: ${settings.operation}${settings.dryRun ? ' (dry run, nothing written)' : ''}`,

@@ -41,7 +41,7 @@ export function reportedIdentity(r: TargetResult): ScaleSetIdentity | undefined 
 
 /** The writes of the plan (dry run: that the real run would make; real run: that it set out to make). */
 function plannedWrites(r: TargetResult, removeLegacy: boolean) {
-  const identity = r.applied?.patch ?? (r.plan?.changed ? r.plan.patch : undefined);
+  const identity = (r.applied?.patch ?? (r.plan?.changed ? r.plan.patch : undefined))?.identity;
   const roles = grantsToWrite(r).map((g) => ({ role: g.role, scope: g.scope }));
   const extensions = plannedExtensionRemovals(r, removeLegacy).length ? plannedExtensionRemovals(r, removeLegacy) : r.removedExtensions;
   if (!identity && roles.length === 0 && extensions.length === 0) return undefined;

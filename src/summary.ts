@@ -87,7 +87,7 @@ function worthASection(r: TargetResult, settings: Settings): boolean {
 }
 
 function totalsBlock(results: TargetResult[], settings: Settings): Html[] {
-  const t = totals(results, { dryRun: settings.dryRun, show: settings.operation === 'show' });
+  const t = totals(results, { dryRun: settings.dryRun, show: settings.operation === 'show', removeLegacy: settings.removeLegacyExtension });
   const table = totalsTable(t);
   return [
     html`<table><tr>${table.map(([label]) => html`<th>${label}</th>`)}</tr><tr>${table.map(([, n]) => html`<td>${n}</td>`)}</tr></table>`,

@@ -27,14 +27,15 @@ export function hasWrite(r: TargetResult): boolean {
 /** A role assignment this run created, or in a dry run one it would create. */
 const isGrant = (g: TargetResult['roles'][number], dryRun: boolean) => g.created || (dryRun && g.planned === true);
 
-export function totals(results: TargetResult[], options: { dryRun: boolean; show?: boolean }): Totals {
+export function totals(results: TargetResult[], options: { dryRun: boolean; show?: boolean; removeLegacy?: boolean }): Totals {
   const t: Totals = { dryRun: options.dryRun, show: options.show ?? false, targets: results.length, changed: 0, unchanged: 0, failed: 0, roles: 0, warnings: 0 };
   for (const r of results) {
     if (r.error) t.failed++;
     else if (hasWrite(r)) t.changed++;
     else t.unchanged++;
     t.roles += r.roles.filter((g) => isGrant(g, options.dryRun)).length;
-    t.warnings += r.warnings.length + (r.removals?.length ?? 0) + r.missingIdentities.length + r.legacyExtensions.length;
+    // A retired extension is a warning only when the step leaves it in place.
+    t.warnings += r.warnings.length + (r.removals?.length ?? 0) + r.missingIdentities.length + (options.removeLegacy ? 0 : r.legacyExtensions.length);
   }
   return t;
 }

@@ -16,7 +16,7 @@ const mixed = {
 /** The writes a results output plans, one line each. */
 function plannedLines(run: ActionRun): string[] {
   return results(run).flatMap((r) => [
-    ...(r.plan?.identity ? [`PATCH ${r.scaleSet} ${JSON.stringify(r.plan.identity)}`] : []),
+    ...(r.plan?.identity ? [`PATCH ${r.scaleSet} ${JSON.stringify({ identity: r.plan.identity })}`] : []),
     ...(r.plan?.roleAssignments ?? []).map((g) => `PUT ${g.scope} ${g.role === 'Reader' ? READER_ROLE : g.role}`),
     ...(r.plan?.removeExtensions ?? []).map((n) => `DELETE ${r.scaleSet}/extensions/${n}`),
   ].map((l) => l.toLowerCase())).sort();
