@@ -14,7 +14,7 @@ import { sameIdentity, type ScaleSetIdentity } from './identity.ts';
 import { resolveIdentity } from './inputs.ts';
 import { identityExists, missingIdentities, shortName } from './identities.ts';
 import { missingIdentityMessage, unknownIdentityMessage } from './messages.ts';
-import { plan, plannedIdentity, type IdentityRequest, type Plan } from './plan.ts';
+import { plan, plannedIdentity, type IdentityPatch, type IdentityRequest, type Plan } from './plan.ts';
 import type { TargetResult } from './result.ts';
 import { sameId, type ScaleSetRef } from './resource-id.ts';
 import type { Settings } from './settings.ts';
@@ -173,16 +173,22 @@ function warnIrreversible(ctx: ApplyContext, r: TargetResult, p: Plan): void {
   for (const line of removed) warning(`${r.label} (operation 'set'): ${line}. Use operation 'assign' to keep it.`, 'User-assigned identity removed');
 }
 
+/** How often a target's write has been tried again, and why. */
+interface Attempts {
+  attempt: number;
+  replans: number;
+  lost: number;
+  /** The plan of a write whose answer was lost: it may land later, whatever comes after. */
+  lostPlan?: Plan;
+}
+
 /** Phase two: make the change, waiting for Azure to finish. */
 export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<void> {
   let p = r.plan as Plan;
-  let replans = 0;
-  let lost = 0;
-  /** The plan of a write whose answer was lost: it may land later, whatever comes after. */
-  let lostPlan: Plan | undefined;
-  for (let attempt = 0; ; attempt++) {
+  const tries: Attempts = { attempt: 0, replans: 0, lost: 0 };
+  for (; ; tries.attempt++) {
     if (!p.changed || !p.patch || ctx.settings.operation === 'show') {
-      if (lostPlan) settleLostWrite(r, lostPlan);
+      if (tries.lostPlan) settleLostWrite(r, tries.lostPlan);
       return;
     }
     warnIrreversible(ctx, r, p);
@@ -191,61 +197,69 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
       return;
     }
     try {
-      // A fleet's later scale sets still come through here after a cancel: they fail without a request.
-      ctx.signal.throwIfAborted();
-      const final = await abortable(ctx.scaleSets.update(r.ref, p.patch, r.etag, {
-        signal: ctx.signal,
-        onSent: () => {
-          if (r.write === 'none') r.write = 'sent';
-        },
-        onAccepted: (url) => {
-          r.write = 'accepted';
-          r.changed = true;
-          r.applied = p;
-          if (url) r.operationUrl = url;
-          info(`${r.label}: Azure accepted the change; waiting for it to finish.`);
-        },
-        onPollTrouble: (reason, wait) => info(`${r.label}: no answer about the operation (${reason}); asking again in ${(wait / 1000).toFixed(1)} s.`),
-      }), ctx.signal);
-      r.write = 'completed';
-      r.after = final.identity;
+      await writeIdentity(ctx, r, p, p.patch);
       return;
     } catch (error) {
-      if (error instanceof OperationFailedError) r.operationFailed = true;
-      if (r.write === 'accepted' || ctx.signal.aborted) throw error;
-      const f = armFailure(error);
-      // No answer, or a gateway's word that the backend did not answer: the write may have landed.
-      if (f.network || f.statusCode === 502 || f.statusCode === 504) {
-        if (++lost > MAX_LOST_WRITES) throw error;
-        // It stays 'sent' from here on: the read may come too early to see it, and a cancel
-        // during the read must not say that nothing was written.
-        lostPlan = p;
-        info(`${r.label}: the answer to the write was lost (${f.message}); reading the scale set to see whether it landed.`);
-        p = await readAndPlan(ctx, r);
-        continue;
-      }
-      // Azure answered this write; an earlier one whose answer was lost may still have landed.
-      if (!lostPlan) r.write = 'none';
-      if (f.statusCode === 412) {
-        if (++replans > MAX_REPLANS) {
-          throw new ActionError(`${r.ref.name} kept changing between our read and our write (${MAX_REPLANS} times 412 PreconditionFailed); nothing was written by this step. Another process is updating it continuously: run this step again once it settles.`);
-        }
-        info(`${r.label}: the scale set changed since it was read (412 PreconditionFailed); reading it again and re-planning (${replans} of ${MAX_REPLANS}).`);
-        p = await readAndPlan(ctx, r);
-        info(describePlan(r.label, p));
-        continue;
-      }
-      if (isThrottledOrBusy(error)) {
-        const wait = backoffMs(attempt, f.headers);
-        info(`${r.label}: Azure answered ${f.statusCode} ${f.code ?? ''}; reading again and retrying in ${(wait / 1000).toFixed(1)} s.`);
-        await sleep(wait, ctx.signal);
-        p = await readAndPlan(ctx, r);
-        continue;
-      }
-      if (f.code === 'FailedIdentityOperation') throw await explainMissingIdentity(ctx, r, f.message, error);
-      throw error;
+      p = await recover(ctx, r, p, error, tries);
     }
   }
+}
+
+/** Sends the PATCH and waits for Azure to finish it, recording each step on the result. */
+async function writeIdentity(ctx: ApplyContext, r: TargetResult, p: Plan, patch: IdentityPatch): Promise<void> {
+  // A fleet's later scale sets still come through here after a cancel: they fail without a request.
+  ctx.signal.throwIfAborted();
+  const final = await abortable(ctx.scaleSets.update(r.ref, patch, r.etag, {
+    signal: ctx.signal,
+    onSent: () => {
+      if (r.write === 'none') r.write = 'sent';
+    },
+    onAccepted: (url) => {
+      r.write = 'accepted';
+      r.changed = true;
+      r.applied = p;
+      if (url) r.operationUrl = url;
+      info(`${r.label}: Azure accepted the change; waiting for it to finish.`);
+    },
+    onPollTrouble: (reason, wait) => info(`${r.label}: no answer about the operation (${reason}); asking again in ${(wait / 1000).toFixed(1)} s.`),
+  }), ctx.signal);
+  r.write = 'completed';
+  r.after = final.identity;
+}
+
+/** After a write that failed: the plan to try next (read afresh), or the error to stop with. */
+async function recover(ctx: ApplyContext, r: TargetResult, p: Plan, error: unknown, tries: Attempts): Promise<Plan> {
+  if (error instanceof OperationFailedError) r.operationFailed = true;
+  if (r.write === 'accepted' || ctx.signal.aborted) throw error;
+  const f = armFailure(error);
+  // No answer, or a gateway's word that the backend did not answer: the write may have landed.
+  if (f.network || f.statusCode === 502 || f.statusCode === 504) {
+    if (++tries.lost > MAX_LOST_WRITES) throw error;
+    // It stays 'sent' from here on: the read may come too early to see it, and a cancel
+    // during the read must not say that nothing was written.
+    tries.lostPlan = p;
+    info(`${r.label}: the answer to the write was lost (${f.message}); reading the scale set to see whether it landed.`);
+    return readAndPlan(ctx, r);
+  }
+  // Azure answered this write; an earlier one whose answer was lost may still have landed.
+  if (!tries.lostPlan) r.write = 'none';
+  if (f.statusCode === 412) {
+    if (++tries.replans > MAX_REPLANS) {
+      throw new ActionError(`${r.label} kept changing between our read and our write (${MAX_REPLANS} times 412 PreconditionFailed); nothing was written by this step. Another process is updating it continuously: run this step again once it settles.`);
+    }
+    info(`${r.label}: the scale set changed since it was read (412 PreconditionFailed); reading it again and re-planning (${tries.replans} of ${MAX_REPLANS}).`);
+    const next = await readAndPlan(ctx, r);
+    info(describePlan(r.label, next));
+    return next;
+  }
+  if (isThrottledOrBusy(error)) {
+    const wait = backoffMs(tries.attempt, f.headers);
+    info(`${r.label}: Azure answered ${f.statusCode} ${f.code ?? ''}; reading again and retrying in ${(wait / 1000).toFixed(1)} s.`);
+    await sleep(wait, ctx.signal);
+    return readAndPlan(ctx, r);
+  }
+  if (f.code === 'FailedIdentityOperation') throw await explainMissingIdentity(ctx, r, f.message, error);
+  throw error;
 }
 
 /**

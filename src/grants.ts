@@ -2,7 +2,6 @@
 // which another target grants (a user-assigned identity shared by several scale sets gets each
 // role once). Planned before any write, so a dry run counts them as the real run makes them.
 import { abortable } from './abort.ts';
-import type { GrantedRole } from './azure/roles.ts';
 import { assignmentName } from './azure/roles.ts';
 import { forEachLimited } from './concurrency.ts';
 import type { ApplyContext } from './context.ts';
@@ -12,7 +11,7 @@ import { readIdentity } from './identities.ts';
 import { resolveIdentity } from './inputs.ts';
 import { plannedIdentity } from './plan.ts';
 import { sameId } from './resource-id.ts';
-import type { PlannedGrant, TargetResult } from './result.ts';
+import type { GrantedRole, PlannedGrant, TargetResult } from './result.ts';
 import type { ScaleSetRef, Settings } from './settings.ts';
 import { q } from './text.ts';
 import { info } from './writer.ts';

@@ -1,5 +1,4 @@
 // What happened to one scale set, as the applier records it and the report tells it.
-import type { GrantedRole } from './azure/roles.ts';
 import type { ScaleSetState } from './azure/scale-sets.ts';
 import type { ScaleSetIdentity, UserAssignedIdentity } from './identity.ts';
 import type { Plan } from './plan.ts';
@@ -12,6 +11,18 @@ import type { ScaleSetRef } from './settings.ts';
  * A write still `sent` when the run stops is reported as `unconfirmed`.
  */
 export type WriteState = 'none' | 'sent' | 'accepted' | 'completed';
+
+/** A role assignment for a target's identity, as the run made it or found it in place. */
+export interface GrantedRole {
+  role: string;
+  scope: string;
+  principalId: string;
+  id: string;
+  /** false when the same assignment existed already (or, in a dry run, was not written). */
+  created: boolean;
+  /** Dry run: the real run would create it. */
+  planned?: boolean;
+}
 
 /** A role the plan gives a target's identity: a write unless it `exists` or another target makes it. */
 export interface PlannedGrant {

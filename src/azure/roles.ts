@@ -14,6 +14,7 @@ import { describeRoleFailure, roleNotFound } from '../messages.ts';
 import { listPage, roleAssignmentAnswer, roleDefinitionIdAnswer, type RoleAssignmentAnswer } from './answers.ts';
 import { armFailure, failureFromResponse } from './arm-errors.ts';
 import { clientOptions, type Endpoint } from './client.ts';
+import type { GrantedRole } from '../result.ts';
 
 const API = { 'api-version': '2022-04-01' };
 /** A principal's role assignments at one scope: a handful; pages past this are not a real list. */
@@ -21,16 +22,6 @@ const MAX_ASSIGNMENT_PAGES = 10;
 /** Throttling, busy and lost answers: retried with backoff, within the run's deadline. */
 const MAX_TRANSIENT_RETRIES = 8;
 
-export interface GrantedRole {
-  role: string;
-  scope: string;
-  principalId: string;
-  id: string;
-  /** false when the same assignment existed already (or, in a dry run, was not written). */
-  created: boolean;
-  /** Dry run: the real run would create it. */
-  planned?: boolean;
-}
 
 /** A string literal of OData: in single quotes, each quote inside doubled. */
 export const odataString = (value: string): string => `'${value.replace(/'/g, "''")}'`;
