@@ -167,10 +167,12 @@ function removals(r: TargetResult, p: Plan): { lost: string[]; removed: string[]
 function warnIrreversible(ctx: ApplyContext, r: TargetResult, p: Plan): void {
   if (ctx.settings.operation !== 'set') return;
   const { lost, removed } = removals(r, p);
+  // A re-plan (after a 412) warns only of what it adds to what was already said.
+  const said = new Set([...r.warnings, ...(r.removals ?? [])]);
   r.warnings = lost;
   r.removals = removed;
-  for (const line of lost) warning(`${r.label} (operation 'set'): ${line}. Use operation 'assign' to keep it.`, 'Removal that cannot be undone');
-  for (const line of removed) warning(`${r.label} (operation 'set'): ${line}. Use operation 'assign' to keep it.`, 'User-assigned identity removed');
+  for (const line of lost.filter((l) => !said.has(l))) warning(`${r.label} (operation 'set'): ${line}. Use operation 'assign' to keep it.`, 'Removal that cannot be undone');
+  for (const line of removed.filter((l) => !said.has(l))) warning(`${r.label} (operation 'set'): ${line}. Use operation 'assign' to keep it.`, 'User-assigned identity removed');
 }
 
 /** How often a target's write has been tried again, and why. */

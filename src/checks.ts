@@ -10,7 +10,7 @@ import { CheckFailed, type ApplyContext } from './context.ts';
 import { planGrants } from './grants.ts';
 import { identityExists, missingIdentities, readIdentity, shortName } from './identities.ts';
 import { resolveIdentity } from './inputs.ts';
-import { missingIdentityMessage, unknownIdentityMessage } from './messages.ts';
+import { missingIdentityMessage, unknownIdentityMessage, unknownRemovalMessage } from './messages.ts';
 import { ACTIONS, allows, GRANTING_ROLE, type Action } from './permissions.ts';
 import { sameId } from './resource-id.ts';
 import { grantsToWrite, plannedExtensionRemovals, type TargetResult } from './result.ts';
@@ -46,7 +46,7 @@ async function checkIdentities(ctx: ApplyContext, r: TargetResult): Promise<void
   }
   for (const id of p.alreadyAbsent) {
     const exists = await identityExists(ctx, id);
-    if (exists === false) throw new CheckFailed(`${unknownIdentityMessage(r.ref, id, bareNameFor(ctx, r, id))} operation 'remove' names only identities that exist (as az vmss identity remove does), so a typo cannot pass as "not assigned".`);
+    if (exists === false) throw new CheckFailed(unknownRemovalMessage(r.ref, id, bareNameFor(ctx, r, id)));
     if (exists) notice(`${r.label}: ${shortName(id)} exists but is not assigned to this scale set: nothing to remove (${id}).`);
   }
   if (!p.patch) return;
@@ -78,7 +78,10 @@ const unconfirmed = (ctx: ApplyContext) => (error: unknown): ArmFailure => {
   return armFailure(error);
 };
 
-const describe = (f: ArmFailure) => clip(`${f.statusCode ?? ''} ${f.code ?? ''}: ${f.message}`.trim(), 300);
+const describe = (f: ArmFailure) => {
+  const head = [f.statusCode, f.code].filter(Boolean).join(' ');
+  return clip(`${head ? `${head}: ` : ''}${f.message}`, 300);
+};
 const groupOf = (id: string) => /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+/i.exec(id)?.[0];
 
 /** What each target's writes need, gathered by action and scope. */

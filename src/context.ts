@@ -5,6 +5,7 @@ import type { RoleAssignments } from './azure/roles.ts';
 import type { ScaleSets } from './azure/scale-sets.ts';
 import { ActionError } from './errors.ts';
 import type { UserAssignedIdentity } from './identity.ts';
+import type { GrantedRole } from './result.ts';
 import type { Settings } from './settings.ts';
 
 export interface ApplyContext {
@@ -15,6 +16,8 @@ export interface ApplyContext {
   signal: AbortSignal;
   /** Who is signed in, as messages name them. */
   signedInAs: string;
+  /** The role assignments this run is making or made, by scope, role and principal: each is made once. */
+  grantsMade: Map<string, Promise<GrantedRole>>;
   /** One read per user-assigned identity for the whole fleet: null when it does not exist, undefined when unknown. */
   identities?: Map<string, Promise<UserAssignedIdentity | null | undefined>>;
 }

@@ -42,6 +42,9 @@ async function grantsOf(ctx: ApplyContext, r: TargetResult): Promise<PlannedGran
   }));
 }
 
+/** The same role for the same principal at the same scope: one assignment, whoever asks. */
+const grantKey = (scope: string, roleDefinitionId: string, principalId: string) => `${scope}|${roleDefinitionId.split('/').pop()}|${principalId}`.toLowerCase();
+
 /**
  * Plans every target's grants; the first target (in input order) to need a shared one makes it.
  * A role that does not resolve, or a lookup Azure refuses, fails its target through `fail`.
@@ -60,7 +63,7 @@ export async function planGrants(ctx: ApplyContext, targets: TargetResult[], fai
   targets.forEach((r) => {
     r.grants = (planned.get(r) ?? []).map((g) => {
       if (g.exists || !g.principalId) return g;
-      const key = `${g.scope}|${g.roleDefinitionId.split('/').pop()}|${g.principalId}`.toLowerCase();
+      const key = grantKey(g.scope, g.roleDefinitionId, g.principalId);
       const owner = owners.get(key);
       if (owner === undefined) owners.set(key, r.id);
       return owner === undefined ? g : { ...g, grantedBy: owner };
@@ -86,21 +89,29 @@ export function dryRunRoles(r: TargetResult): GrantedRole[] {
   return r.grants.map((g) => ({ role: g.role, scope: g.scope, principalId: g.principalId ?? '', id: g.assignmentId ?? '', created: false, planned: !g.exists && !g.grantedBy }));
 }
 
-/** Makes the target's planned grants, once its identity is in place; reports those in place already. */
+/**
+ * Makes the target's planned grants, once its identity is in place; reports those in place
+ * already. A grant several targets share (one user-assigned identity) is made by the first of
+ * them to get here with its identity written, whichever the plan named: if that one fails
+ * before, the next makes it. The others report nothing of it, so it is reported once.
+ */
 export async function writeGrants(ctx: ApplyContext, r: TargetResult): Promise<void> {
   if (r.grants.length === 0 || !r.after) return;
   const principalId = assigneePrincipal(ctx.settings, r.ref, r.after);
   for (const g of r.grants) {
-    // A shared identity's grant is reported once, by the target that makes it.
-    if (g.grantedBy) continue;
     if (g.exists) {
       const id = g.assignmentId ?? `${g.scope}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(g.scope, g.roleDefinitionId, principalId)}`;
       info(`${r.label}: already had ${q(g.role)} at ${g.scope} (${id}).`);
       r.roles.push({ role: g.role, scope: g.scope, principalId, id, created: false });
       continue;
     }
+    const key = grantKey(g.scope, g.roleDefinitionId, principalId);
+    const made = ctx.grantsMade.get(key);
+    if (made && (await made.then(() => true, () => false))) continue;
     const what = `the role assignment ${q(g.role)} at ${g.scope}`;
-    const granted = await abortable(ctx.roles.create(g, principalId, ctx.signal, (inFlight) => (r.inFlight = inFlight ? what : undefined)), ctx.signal);
+    const making = abortable(ctx.roles.create(g, principalId, ctx.signal, (inFlight) => (r.inFlight = inFlight ? what : undefined)), ctx.signal);
+    ctx.grantsMade.set(key, making);
+    const granted = await making;
     r.inFlight = undefined;
     if (granted.created) r.changed = true;
     info(`${r.label}: ${granted.created ? 'granted' : 'already had'} ${q(g.role)} at ${g.scope} to principal ${principalId} (${granted.id}).`);

@@ -156,6 +156,7 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
     settings,
     signal,
     signedInAs: session.describe,
+    grantsMade: new Map(),
   };
   const pending = results.filter((r) => !r.error);
   const fleet = results.length > 1 || settings.query !== undefined;
@@ -188,7 +189,6 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
     endGroup();
   }
   if (pacer.waitingMs) info(`To stay within ARM's request budgets, requests were held back during ${(pacer.waitingMs / 1000).toFixed(1)} s of the run (time with at least one request waiting; the longest single wait ${(pacer.longestWaitMs / 1000).toFixed(1)} s).`);
-  if (!settings.removeLegacyExtension) warnLegacyExtensions(results);
 }
 
 /**
@@ -200,8 +200,9 @@ async function check(ctx: ApplyContext, results: TargetResult[], pending: Target
     try {
       await prepare(ctx, r);
     } catch (error) {
-      // An exact name that does not exist stops every write, as any other check does.
-      fail(r, r.named && armFailure(error).statusCode === 404 && !ctx.signal.aborted ? new CheckFailed(describeTargetFailure(error, r, ctx.settings.signIn, {}, {}, ctx.signedInAs)) : error);
+      // A scale set named exactly that cannot be read (not there, or not readable: ARM answers a
+      // typo in a resource group the app may not read with 403) stops every write.
+      fail(r, r.named && !ctx.signal.aborted ? new CheckFailed(describeTargetFailure(error, r, ctx.settings.signIn, {}, {}, ctx.signedInAs)) : error);
     }
   });
   if (!results.some((r) => r.invalid)) await checkWrites(ctx, pending.filter((r) => !r.error), fail);
@@ -271,6 +272,8 @@ function noMatch(query: FleetQuery, found: Discovery, allowNoMatch: boolean): st
 }
 
 async function finish(results: TargetResult[], settings: Settings, signal: AbortSignal, env: NodeJS.ProcessEnv): Promise<void> {
+  // On every path, as the totals count them.
+  if (!settings.removeLegacyExtension) warnLegacyExtensions(results);
   const plan = planMarkdown(results, settings, runUrl(githubRun(env)));
   writeOutputs(results, settings.signIn.kind === 'oidc' ? settings.signIn.tenantId : '', settings.removeLegacyExtension, plan);
   info(totalsLine(totals(results, { dryRun: settings.dryRun, show: settings.operation === 'show', removeLegacy: settings.removeLegacyExtension })));

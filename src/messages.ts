@@ -211,9 +211,15 @@ export function describeRoleFailure(f: ArmFailure, what: string): ActionError {
 
 /** An identity user-assigned-ids asks for that Azure does not have; `bare` is the input when it was a bare name. */
 export function unknownIdentityMessage(ref: ScaleSetRef, id: string, bare?: string): string {
-  const where = bare ? ` ${q(bare)} is a bare name, so it was looked up in scale set ${q(ref.name)}'s own resource group (${ref.resourceGroup}); give the identity's full resource id if it lives elsewhere.` : '';
-  return `User-assigned identity ${id.split('/').pop() ?? id} (${id}) does not exist: reading it answers 404, and Azure refuses to assign it (FailedIdentityOperation).${where} Check user-assigned-ids, or create the identity first (az identity create).`;
+  return `User-assigned identity ${id.split('/').pop() ?? id} (${id}) does not exist: reading it answers 404, and Azure refuses to assign it (FailedIdentityOperation).${lookedUp(ref, bare)} Check user-assigned-ids, or create the identity first (az identity create).`;
 }
+
+/** An identity operation 'remove' names that does not exist: a typo must not pass as "not assigned". */
+export function unknownRemovalMessage(ref: ScaleSetRef, id: string, bare?: string): string {
+  return `User-assigned identity ${id.split('/').pop() ?? id} (${id}) does not exist: reading it answers 404.${lookedUp(ref, bare)} operation 'remove' names only identities that exist (as az vmss identity remove does), so a typo cannot pass as "not assigned". Check user-assigned-ids.`;
+}
+
+const lookedUp = (ref: ScaleSetRef, bare?: string) => (bare ? ` ${q(bare)} is a bare name, so it was looked up in scale set ${q(ref.name)}'s own resource group (${ref.resourceGroup}); give the identity's full resource id if it lives elsewhere.` : '');
 
 /** An identity write refused because the scale set still references an identity deleted in Azure. */
 export function missingIdentityMessage(scaleSet: string, id: string): string {

@@ -1,7 +1,7 @@
 // Step outputs and the step's failure. Ids are never masked: a masked value silently drops
 // job outputs. Tokens never come here.
 import { identityType, type ScaleSetIdentity } from './identity.ts';
-import { grantsToWrite, plannedExtensionRemovals, reportedWrite, type TargetResult } from './result.ts';
+import { grantsToWrite, plannedExtensionRemovals, reportedIdentity, reportedWrite, type TargetResult } from './result.ts';
 import { clip } from './text.ts';
 import { fail, output } from './writer.ts';
 
@@ -27,16 +27,6 @@ function unique(values: string[]): string[] {
     kept.push(v);
   }
   return kept;
-}
-
-/**
- * The identity a target's outputs describe: none while a change of this run may still be
- * running (accepted and not seen to finish, or sent with no answer): the state before it would
- * be a lie, and the state after is not known yet.
- */
-export function reportedIdentity(r: TargetResult): ScaleSetIdentity | undefined {
-  if ((r.write === 'accepted' && !r.operationFailed) || r.write === 'sent') return undefined;
-  return r.after ?? r.before;
 }
 
 /** The writes of the plan (dry run: that the real run would make; real run: that it set out to make). */

@@ -112,3 +112,13 @@ export const grantsToWrite = (r: TargetResult): PlannedGrant[] => r.grants.filte
 export function planWrites(r: TargetResult, removeLegacy: boolean): boolean {
   return Boolean(r.plan?.changed && r.plan.patch) || grantsToWrite(r).length > 0 || plannedExtensionRemovals(r, removeLegacy).length > 0;
 }
+
+/**
+ * The identity a target's outputs describe: none while a change of this run may still be
+ * running (accepted and not seen to finish, or sent with no answer): the state before it would
+ * be a lie, and the state after is not known yet.
+ */
+export function reportedIdentity(r: TargetResult): ScaleSetIdentity | undefined {
+  if ((r.write === 'accepted' && !r.operationFailed) || r.write === 'sent') return undefined;
+  return r.after ?? r.before;
+}

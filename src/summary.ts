@@ -5,7 +5,7 @@
 import { identityNamer } from './display-names.ts';
 import { identityType, type ScaleSetIdentity } from './identity.ts';
 import { plannedIdentity, type Plan } from './plan.ts';
-import type { TargetResult } from './result.ts';
+import { reportedIdentity, type TargetResult } from './result.ts';
 import type { Settings } from './settings.ts';
 import { hasWrite, totals, totalsLine, totalsTable } from './totals.ts';
 import { html, Summary, type Html } from './writer.ts';
@@ -53,8 +53,10 @@ function changeLines(r: TargetResult, settings: Settings, name: Name): string[] 
 function identityTable(r: TargetResult, settings: Settings, name: Name): Html {
   if (settings.operation === 'show') return html`<table><tr><th>Identity</th></tr><tr><td>${lines(identityRows(r.after ?? r.before, name))}</td></tr></table>`;
   const unchanged = r.write === 'none' && !r.confirmedByReading ? r.before : undefined;
-  const planned = settings.dryRun && r.before && r.plan ? plannedIdentity(r.before, r.plan, r.added) : r.after ?? unchanged;
-  return html`<table><tr><th>Before</th><th>${settings.dryRun ? 'Planned' : 'After'}</th></tr><tr><td>${lines(identityRows(r.before, name))}</td><td>${lines(identityRows(planned, name))}</td></tr></table>`;
+  const planned = settings.dryRun && r.before && r.plan ? plannedIdentity(r.before, r.plan, r.added) : reportedIdentity(r) ?? unchanged;
+  // A change Azure had not finished (or whose answer never came): its outcome is not known yet.
+  const after = planned || settings.dryRun || !r.before ? identityRows(planned, name) : ['(not known yet: Azure had not finished the change when the step ended)'];
+  return html`<table><tr><th>Before</th><th>${settings.dryRun ? 'Planned' : 'After'}</th></tr><tr><td>${lines(identityRows(r.before, name))}</td><td>${lines(after)}</td></tr></table>`;
 }
 
 function notes(r: TargetResult, settings: Settings, name: Name): Html[] {

@@ -10,6 +10,8 @@ export interface Totals {
   changed: number;
   unchanged: number;
   failed: number;
+  /** Failed targets that had a write Azure accepted (finished or not) before they failed. */
+  failedAfterWrite: number;
   /** Role assignments created (in a dry run: to create). */
   roles: number;
   /** Removals warned about, references to deleted identities, retired extensions left in place. */
@@ -28,9 +30,12 @@ export function hasWrite(r: TargetResult): boolean {
 const isGrant = (g: TargetResult['roles'][number], dryRun: boolean) => g.created || (dryRun && g.planned === true);
 
 export function totals(results: TargetResult[], options: { dryRun: boolean; show?: boolean; removeLegacy?: boolean }): Totals {
-  const t: Totals = { dryRun: options.dryRun, show: options.show ?? false, targets: results.length, changed: 0, unchanged: 0, failed: 0, roles: 0, warnings: 0 };
+  const t: Totals = { dryRun: options.dryRun, show: options.show ?? false, targets: results.length, changed: 0, unchanged: 0, failed: 0, failedAfterWrite: 0, roles: 0, warnings: 0 };
   for (const r of results) {
-    if (r.error) t.failed++;
+    if (r.error) {
+      t.failed++;
+      if (!options.dryRun && (hasWrite(r) || r.write !== 'none')) t.failedAfterWrite++;
+    }
     else if (hasWrite(r)) t.changed++;
     else t.unchanged++;
     t.roles += r.roles.filter((g) => isGrant(g, options.dryRun)).length;
@@ -50,6 +55,7 @@ export function totalsTable(t: Totals): [string, number][] {
     [t.dryRun ? 'To change' : 'Changed', t.changed],
     ['Unchanged', t.unchanged],
     ['Failed', t.failed],
+    ...(t.failedAfterWrite ? [['Failed after a write', t.failedAfterWrite] as [string, number]] : []),
     [t.dryRun ? 'Roles to grant' : 'Roles granted', t.roles],
     ['Warnings', t.warnings],
   ];
@@ -59,7 +65,7 @@ export function totalsTable(t: Totals): [string, number][] {
 export function totalsLine(t: Totals): string {
   const head = t.show
     ? `${plural(t.targets, 'target')}: ${t.targets - t.failed} read, ${t.failed} failed.`
-    : `${plural(t.targets, 'target')}: ${t.changed} ${t.dryRun ? 'to change' : 'changed'}, ${t.unchanged} unchanged, ${t.failed} failed.`;
+    : `${plural(t.targets, 'target')}: ${t.changed} ${t.dryRun ? 'to change' : 'changed'}, ${t.unchanged} unchanged, ${t.failed} failed${t.failedAfterWrite ? ` (${t.failedAfterWrite} after a write Azure accepted, which may have finished since)` : ''}.`;
   const extra = [
     t.roles && !t.show ? `${plural(t.roles, 'role assignment')} ${t.dryRun ? 'to grant' : 'granted'}` : '',
     t.warnings ? plural(t.warnings, 'warning') : '',

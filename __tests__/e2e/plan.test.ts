@@ -140,6 +140,18 @@ describe('no write until every write is known to be allowed', { concurrency: 4 }
       assert.ok(scaleSet(em, 'vmss-api'));
     }));
 
+  it('a typo in one vmss-id, in a resource group the app may not read (ARM answers 403): nothing is written to the others', () =>
+    withEmulator({ edit: (seed) => {
+      seed.roleAssignments = (seed.roleAssignments ?? []).filter((a) => !(a.principalId === DEPLOYER_OBJECT_ID && a.role === 'Reader'));
+    } }, async (em) => {
+      const typo = `/subscriptions/${SUB}/resourceGroups/rg-prd/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web`;
+      const run = await runAction(em, { 'vmss-id': `${RG}/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-api\n${typo}`, operation: 'remove', 'identity-type': 'SystemAssigned' });
+      assert.equal(run.code, 1);
+      assert.ok(em.log.of('arm.vmss.get').some((e) => e.status === 403), 'the typo is answered 403, not 404');
+      assert.equal(em.log.writes().length, 0);
+      assert.equal(identitySummary(em, 'vmss-api').system, true);
+    }));
+
   it('remove of an identity that does not exist is an error; of one that exists but is not assigned, a notice', () =>
     withEmulator({}, async (em) => {
       const typo = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', operation: 'remove', 'user-assigned-ids': 'id-nonexistent' });
@@ -165,6 +177,21 @@ describe('no write until every write is known to be allowed', { concurrency: 4 }
     }));
 });
 
+describe('a shared grant is made by a target that got there', () => {
+  it('the target the plan names for a shared grant fails before it: the next one makes the grant, once', () =>
+    withEmulator({ edit: (seed) => {
+      canGrant(seed);
+      for (const name of ['vmss-a', 'vmss-b']) seed.scaleSets?.push({ subscriptionId: SUB, resourceGroup: 'rg-prod', name });
+    } }, async (em) => {
+      em.controls.fault({ route: 'arm.vmss.patch', times: 1, action: { kind: 'status', status: 400, code: 'InvalidParameter', message: 'Refused.' } });
+      const run = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web, vmss-a, vmss-b', 'user-assigned-ids': 'id-logs', 'role-assignee': 'id-logs', 'role-assignments': `Reader at ${RG}`, 'max-parallel': '1', 'timeout-seconds': '120' });
+      assert.equal(run.code, 1, 'vmss-web failed');
+      assert.match(results(run)[0]?.error ?? '', /Refused\./);
+      assert.equal(em.log.writes().filter((w) => w.method === 'PUT' && w.status === 201).length, 1);
+      assert.equal(results(run).flatMap((r) => (r.roleAssignments ?? []).filter((g) => g.created)).length, 1);
+    }));
+});
+
 describe('outputs while a change is still running', () => {
   it('after the deadline, the outputs of a target whose write was accepted do not show the state from before it', () =>
     withEmulator({ updateDurationMs: 60_000 }, async (em) => {
@@ -174,5 +201,7 @@ describe('outputs while a change is still running', () => {
       assert.equal(results(run)[0]?.identityType, undefined);
       assert.equal(run.outputs['identity-type'], '');
       assert.equal(run.outputs['principal-id'], '');
+      assert.match(run.summary, /<td>\(not known yet: Azure had not finished the change when the step ended\)<\/td>/);
+      assert.match(run.stdout, /^1 target: 0 changed, 0 unchanged, 1 failed \(1 after a write Azure accepted, which may have finished since\)\.$/m);
     }));
 });

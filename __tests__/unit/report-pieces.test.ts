@@ -61,8 +61,14 @@ describe('totals', () => {
 
   it('counts changed, unchanged, failed, roles granted and warnings; they add up to the targets', () => {
     const t = totals(fleet(), { dryRun: false });
-    assert.deepEqual({ ...t }, { dryRun: false, show: false, targets: 4, changed: 2, unchanged: 1, failed: 1, roles: 1, warnings: 1 });
+    assert.deepEqual({ ...t }, { dryRun: false, show: false, targets: 4, changed: 2, unchanged: 1, failed: 1, failedAfterWrite: 0, roles: 1, warnings: 1 });
     assert.equal(totalsLine(t), '4 targets: 2 changed, 1 unchanged, 1 failed. 1 role assignment granted, 1 warning.');
+  });
+
+  it('a target that failed after a write Azure accepted is counted as such', () => {
+    const t = totals([result(vmss(S1, 'rg', 'a'), { changed: true, write: 'accepted', error: 'Timed out' }), result(vmss(S1, 'rg', 'b'), { error: 'boom' })], { dryRun: false });
+    assert.equal(t.failedAfterWrite, 1);
+    assert.equal(totalsLine(t), '2 targets: 0 changed, 0 unchanged, 2 failed (1 after a write Azure accepted, which may have finished since).');
   });
 
   it('a dry run counts what changed says and speaks of what is to change', () => {
