@@ -37,7 +37,7 @@ export function describeImdsDefault(d: ImdsDefault): string {
 /** The warning for a target whose change takes the default away, without the target's name. */
 export function imdsWarningText(lost: ImdsDefault, after: ScaleSetIdentity): string {
   const keep = lost.kind === 'userAssigned' && lost.clientId ? ` (client_id=${lost.clientId} keeps them on ${nameOf(lost.id)})` : '';
-  return `programs on its VMs that ask IMDS for a token without client_id get ${describeImdsDefault(lost)} today, and stop getting a token after this change: ` +
+  return `programs that ask IMDS for a token without client_id get ${describeImdsDefault(lost)} today, and stop getting a token after this change: ` +
     `with no system-assigned identity and ${after.userAssigned.length} user-assigned ones, IMDS answers them "Multiple user assigned identities exist, please specify the clientId". ` +
     `To keep them working, pass client_id (the client id of the identity each should use) in their IMDS requests${keep}, or keep or enable the system-assigned identity. This warning does not stop the change`;
 }
