@@ -4,6 +4,7 @@
 // identity and two or more user-assigned ones it refuses: "Multiple user assigned identities
 // exist, please specify the clientId". Pure: identities in, words out.
 import type { ScaleSetIdentity } from './identity.ts';
+import { clip } from './text.ts';
 
 export type ImdsDefault =
   | { kind: 'system'; principalId?: string }
@@ -27,11 +28,11 @@ export function lostImdsDefault(before: ScaleSetIdentity, after: ScaleSetIdentit
   return imdsDefault(before);
 }
 
-const nameOf = (id: string) => id.split('/').pop() ?? id;
+const nameOf = (id: string) => clip(id.split('/').pop() ?? id);
 
 export function describeImdsDefault(d: ImdsDefault): string {
   if (d.kind === 'system') return `the system-assigned identity (principal ${d.principalId ?? '(unknown)'})`;
-  return `user-assigned identity ${nameOf(d.id)} (client id ${d.clientId ?? '(unknown)'}, ${d.id})`;
+  return `user-assigned identity ${nameOf(d.id)} (client id ${d.clientId ?? '(unknown)'}, ${clip(d.id, 300)})`;
 }
 
 /** The warning for a target whose change takes the default away, without the target's name. */
