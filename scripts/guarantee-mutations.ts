@@ -403,4 +403,14 @@ export const MUTATIONS: Mutation[] = [
     tests: ['__tests__/e2e/injection.test.ts', '__tests__/e2e/pull-request.test.ts'],
     testName: "ARM error code|Azure's words",
   },
+  {
+    guarantee: 'A change that leaves IMDS no default identity is warned about, in the dry run and before the write',
+    name: 'imds-default-off-by-one',
+    what: 'a default counts as lost only from three user-assigned identities up',
+    file: 'src/imds-default.ts',
+    find: 'if (after.system || after.userAssigned.length < 2) return undefined;',
+    replace: 'if (after.system || after.userAssigned.length < 3) return undefined;',
+    tests: ['__tests__/e2e/imds-default.test.ts'],
+    testName: 'warned in the dry run',
+  },
 ];

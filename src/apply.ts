@@ -13,6 +13,7 @@ import { ActionError } from './errors.ts';
 import { sameIdentity, type ScaleSetIdentity } from './identity.ts';
 import { resolveIdentity } from './inputs.ts';
 import { identityExists, missingIdentities, shortName } from './identities.ts';
+import { imdsWarningText, lostImdsDefault } from './imds-default.ts';
 import { missingIdentityMessage, unknownIdentityMessage } from './messages.ts';
 import { plan, plannedIdentity, type IdentityPatch, type IdentityRequest, type Plan } from './plan.ts';
 import type { TargetResult } from './result.ts';
@@ -184,6 +185,19 @@ interface Attempts {
   lostPlan?: Plan;
 }
 
+/**
+ * Warns when the plan leaves IMDS no default identity. `r.after` is the identity this plan was
+ * made against (the latest read); a re-plan after a 412 warns again only if the warning changed.
+ */
+function warnImdsDefault(r: TargetResult, p: Plan): void {
+  const current = r.after ?? r.before ?? { userAssigned: [] };
+  const after = plannedIdentity(current, p);
+  const lost = lostImdsDefault(current, after);
+  const text = lost ? imdsWarningText(lost, after) : undefined;
+  if (text && text !== r.imdsWarning) warning(`${r.label}: ${text}.`, 'IMDS default identity lost');
+  r.imdsWarning = text;
+}
+
 /** Phase two: make the change, waiting for Azure to finish. */
 export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<void> {
   let p = r.plan as Plan;
@@ -194,6 +208,7 @@ export async function applyChange(ctx: ApplyContext, r: TargetResult): Promise<v
       return;
     }
     warnIrreversible(ctx, r, p);
+    warnImdsDefault(r, p);
     if (ctx.settings.dryRun) {
       info(`${r.label}: dry run, nothing written. The PATCH would be: ${JSON.stringify(p.patch)}`);
       return;

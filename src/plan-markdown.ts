@@ -66,13 +66,14 @@ function targetLine(r: TargetResult, settings: Settings, name: (id: string) => s
   return `- ${label}: ${phrases.join('; ') || (settings.dryRun ? 'changes' : 'changed')}${unfinished}`;
 }
 
-/** What a reviewer must not miss: removals that cannot be undone, identities taken away, references to deleted identities. */
+/** What a reviewer must not miss: removals that cannot be undone, identities taken away, an IMDS default lost, references to deleted identities. */
 function warningLines(results: TargetResult[], name: (id: string) => string): string[] {
   const lines: string[] = [];
   for (const r of results) {
     const label = `**${md(r.label || r.id, 200)}**`;
     for (const w of r.warnings) lines.push(`- ⚠️ ${label}: cannot be undone: ${md(w, 600)}`);
     for (const w of r.removals ?? []) lines.push(`- ⚠️ ${label}: identity taken away (assign it again to undo): ${md(w, 600)}`);
+    if (r.imdsWarning) lines.push(`- ⚠️ ${label}: IMDS default identity lost: ${md(r.imdsWarning, 1000)}`);
     for (const id of r.missingIdentities) lines.push(`- ⚠️ ${label}: references ${md(name(id))}, which no longer exists`);
   }
   return lines;

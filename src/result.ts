@@ -76,6 +76,8 @@ export interface TargetResult {
   warnings: string[];
   /** User-assigned identities the change takes away (undone by assigning them again), as warned before writing. */
   removals?: string[];
+  /** The plan leaves IMDS no default identity for requests that name none, as warned before writing (imds-default.ts). */
+  imdsWarning?: string;
   /** The role assignments the plan holds for the scale set's identity (written or not). */
   grants: PlannedGrant[];
   /** Roles granted, or found in place, by the real run (a dry run: as planned). */

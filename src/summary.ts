@@ -64,6 +64,7 @@ function notes(r: TargetResult, settings: Settings, name: Name): Html[] {
   for (const id of r.missingIdentities) out.push(html`<p>⚠️ References ${name(id)}, which no longer exists (${id}).</p>`);
   for (const w of r.warnings) out.push(html`<p>⚠️ Cannot be undone${settings.dryRun ? ' (planned)' : ''}: ${w}.</p>`);
   for (const w of r.removals ?? []) out.push(html`<p>⚠️ Identity taken away${settings.dryRun ? ' (planned)' : ''}: ${w}.</p>`);
+  if (r.imdsWarning) out.push(html`<p>⚠️ IMDS default identity lost${settings.dryRun ? ' (planned)' : ''}: ${r.imdsWarning}.</p>`);
   const changes = settings.operation === 'show' ? [] : changeLines(r, settings, name);
   if (changes.length || (!r.error && settings.operation !== 'show')) out.push(html`<ul>${(changes.length ? changes : ['No change needed']).map((c) => html`<li>${c}</li>`)}</ul>`);
   if (r.error) out.push(html`<p><strong>Failed:</strong> ${r.error}</p>`);
@@ -85,7 +86,7 @@ function section(r: TargetResult, settings: Settings, name: Name): Html[] {
 /** A target the summary gives a section: it changes, fails, is left unfinished, or carries a warning. */
 function worthASection(r: TargetResult, settings: Settings): boolean {
   return settings.operation === 'show' || Boolean(r.error) || hasWrite(r) || r.write !== 'none' || Boolean(r.confirmedByReading)
-    || r.warnings.length + (r.removals?.length ?? 0) + r.missingIdentities.length + r.legacyExtensions.length > 0;
+    || r.warnings.length + (r.removals?.length ?? 0) + (r.imdsWarning ? 1 : 0) + r.missingIdentities.length + r.legacyExtensions.length > 0;
 }
 
 function totalsBlock(results: TargetResult[], settings: Settings): Html[] {

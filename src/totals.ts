@@ -14,7 +14,7 @@ export interface Totals {
   failedAfterWrite: number;
   /** Role assignments created (in a dry run: to create). */
   roles: number;
-  /** Removals warned about, references to deleted identities, retired extensions left in place. */
+  /** Removals warned about, an IMDS default identity lost, references to deleted identities, retired extensions left in place. */
   warnings: number;
 }
 
@@ -40,7 +40,7 @@ export function totals(results: TargetResult[], options: { dryRun: boolean; show
     else t.unchanged++;
     t.roles += r.roles.filter((g) => isGrant(g, options.dryRun)).length;
     // A retired extension is a warning only when the step leaves it in place.
-    t.warnings += r.warnings.length + (r.removals?.length ?? 0) + r.missingIdentities.length + (options.removeLegacy ? 0 : r.legacyExtensions.length);
+    t.warnings += r.warnings.length + (r.removals?.length ?? 0) + (r.imdsWarning ? 1 : 0) + r.missingIdentities.length + (options.removeLegacy ? 0 : r.legacyExtensions.length);
   }
   return t;
 }
