@@ -38,6 +38,18 @@ export function parseType(raw: unknown): { system: boolean; user: boolean } | un
 
 const invalid = (message: string, target?: string): ArmFailure => ({ status: 400, code: 'InvalidParameter', message, ...(target ? { target } : {}) });
 
+/** Which kinds of identity a write asks for. */
+interface Wanted {
+  system: boolean;
+  user: boolean;
+}
+
+/** A write's identity block, read and checked: the kinds it wants and its user-assigned map. */
+interface IdentityRequest {
+  wanted: Wanted;
+  entries: [string, unknown][];
+}
+
 export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 'merge' | 'replace'): IdentityChange | ArmFailure {
   const current = set.identity;
   if (body === undefined || body === null) {
@@ -46,8 +58,29 @@ export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 
     const dangling = mode === 'replace' ? state.danglingReferences(set)[0] : undefined;
     return dangling ? identityNotFound(set, dangling.key) : { identity: current };
   }
+  const request = readIdentityRequest(set, body);
+  if (!('wanted' in request)) return request;
+  const { wanted, entries } = request;
+  const linked = userAssignedAfter(state, set, entries, mode);
+  if (!Array.isArray(linked)) return linked;
+  const next = wanted.user ? linked : [];
+  if (wanted.user && next.length === 0) {
+    return { status: 400, code: 'MissingIdentityIds', message: "The identity ids must not be null or empty for 'UserAssigned' identity type." };
+  }
+  // UNCONFIRMED (reference 14.6): whether Compute refuses a write that keeps a reference to a
+  // deleted identity without naming it. The strictest reading: any identity write that leaves
+  // one in place fails, naming the first such identity as a missing one is named (§2.4).
+  const dangling = next.find((e) => !state.findUserAssignedIdentity(e.key));
+  if (dangling) return identityNotFound(set, dangling.key);
+  const system = wanted.system ? (current.system ?? state.newSystemPrincipal(set.subscriptionId)) : undefined;
+  return { identity: { ...(system ? { system } : {}), userAssigned: next } };
+}
+
+/** The identity block's shape checked as Compute checks it, before any identity is looked up. */
+function readIdentityRequest(set: ScaleSet, body: unknown): IdentityRequest | ArmFailure {
   if (typeof body !== 'object' || Array.isArray(body)) return invalid("The value of parameter 'identity' is invalid.", 'identity');
   const req = body as { type?: unknown; userAssignedIdentities?: unknown };
+  const current = set.identity;
   const wanted = req.type === undefined
     ? { system: current.system !== undefined, user: current.userAssigned.length > 0 }
     : parseType(req.type);
@@ -62,6 +95,17 @@ export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 
     return invalid("The value of parameter 'identity.userAssignedIdentities' is invalid.", 'identity.userAssignedIdentities');
   }
   const entries = Object.entries((map ?? {}) as Record<string, unknown>);
+  const badKey = identityKeyFailure(entries);
+  if (badKey) return badKey;
+  const typeName = wanted.system && wanted.user ? 'SystemAssigned, UserAssigned' : wanted.system ? 'SystemAssigned' : wanted.user ? 'UserAssigned' : 'None';
+  if (!wanted.user && entries.some(([, v]) => v !== null)) {
+    return invalid(`ResourceIdentity identityIds should not be provided if the type is "${typeName}".`, 'resourceIdentity.identityIds');
+  }
+  return { wanted, entries };
+}
+
+/** The first key that is duplicated (case-insensitively) or not a fully qualified resource id. */
+function identityKeyFailure(entries: [string, unknown][]): ArmFailure | undefined {
   const seen = new Set<string>();
   for (const [key] of entries) {
     if (seen.has(key.toLowerCase())) {
@@ -72,11 +116,12 @@ export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 
       return { status: 400, code: 'LinkedInvalidPropertyId', message: `Property id '${key}' at path 'identity.userAssignedIdentities' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.` };
     }
   }
-  const typeName = wanted.system && wanted.user ? 'SystemAssigned, UserAssigned' : wanted.system ? 'SystemAssigned' : wanted.user ? 'UserAssigned' : 'None';
-  if (!wanted.user && entries.some(([, v]) => v !== null)) {
-    return invalid(`ResourceIdentity identityIds should not be provided if the type is "${typeName}".`, 'resourceIdentity.identityIds');
-  }
+  return undefined;
+}
 
+/** The user-assigned identities after the write: a merge starts from the current ones, a replace from none. */
+function userAssignedAfter(state: State, set: ScaleSet, entries: [string, unknown][], mode: 'merge' | 'replace'): UserAssignedEntry[] | ArmFailure {
+  const current = set.identity;
   const find = (key: string) => current.userAssigned.find((e) => e.key.toLowerCase() === key.toLowerCase());
   let next: UserAssignedEntry[] = mode === 'merge' ? [...current.userAssigned] : [];
   for (const [key, value] of entries) {
@@ -103,17 +148,7 @@ export function applyIdentity(state: State, set: ScaleSet, body: unknown, mode: 
     if (!UAI_ID.test(key) || !state.findUserAssignedIdentity(key)) return identityNotFound(set, key);
     next.push({ key });
   }
-  if (!wanted.user) next = [];
-  if (wanted.user && next.length === 0) {
-    return { status: 400, code: 'MissingIdentityIds', message: "The identity ids must not be null or empty for 'UserAssigned' identity type." };
-  }
-  // UNCONFIRMED (reference 14.6): whether Compute refuses a write that keeps a reference to a
-  // deleted identity without naming it. The strictest reading: any identity write that leaves
-  // one in place fails, naming the first such identity as a missing one is named (§2.4).
-  const dangling = next.find((e) => !state.findUserAssignedIdentity(e.key));
-  if (dangling) return identityNotFound(set, dangling.key);
-  const system = wanted.system ? (current.system ?? state.newSystemPrincipal(set.subscriptionId)) : undefined;
-  return { identity: { ...(system ? { system } : {}), userAssigned: next } };
+  return next;
 }
 
 /**

@@ -7,7 +7,7 @@ import { compactVerify, createLocalJWKSet, decodeJwt, type JWTPayload } from 'jo
 import { send, type Exchange } from './http.ts';
 import { signJwt, type SigningKey } from './keys.ts';
 import type { GithubOidc } from './github-oidc.ts';
-import type { State } from './state.ts';
+import type { App, FederatedCredential, State } from './state.ts';
 
 export interface Entra {
   /** Authority hosts instance discovery vouches for, each with the origin that serves it. */
@@ -113,62 +113,105 @@ export async function handleEntra(x: Exchange, entra: Entra, gh: GithubOidc, sta
   return token(x, entra, gh, state, tenant, Boolean(known));
 }
 
+/** An AADSTS error as data, sent by `refuse`. */
+interface AadFailure {
+  status: number;
+  error: string;
+  code: number;
+  text: string;
+}
+
+const refuse = (x: Exchange, f: AadFailure): Promise<void> => aadError(x, f.status, f.error, f.code, f.text);
+
+const noFederatedRecord = (what: string, value: string, check: string): string =>
+  `No matching federated identity record found for presented assertion ${what} '${value}'. ${check} your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`;
+
 async function token(x: Exchange, entra: Entra, gh: GithubOidc, state: State, tenant: string, tenantKnown: boolean): Promise<void> {
   const form = new URLSearchParams(x.body);
   const clientId = form.get('client_id') ?? '';
   x.caller = clientId || undefined;
-  if (!tenantKnown) return aadError(x, 400, 'invalid_request', 90002, tenantNotFound(tenant));
+  const app = requestingApp(form, state, tenant, clientId, tenantKnown);
+  if (!isApp(app)) return refuse(x, app);
+  const verified = await verifiedAssertion(form, app, gh);
+  if ('error' in verified) return refuse(x, verified);
+  const scope = form.get('scope') ?? '';
+  const resource = scope.split(' ').find((s) => s.endsWith('/.default'))?.slice(0, -'.default'.length);
+  if (!resource) {
+    return aadError(x, 400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+  }
+  return issueAccessToken(x, entra, app, tenant, resource, verified.now);
+}
+
+function isApp(found: App | AadFailure): found is App {
+  return 'federatedCredentials' in found;
+}
+
+/** The app a client_credentials request signs in as, in a tenant Entra knows. */
+function requestingApp(form: URLSearchParams, state: State, tenant: string, clientId: string, tenantKnown: boolean): App | AadFailure {
+  if (!tenantKnown) return { status: 400, error: 'invalid_request', code: 90002, text: tenantNotFound(tenant) };
   if (form.get('grant_type') !== 'client_credentials') {
-    return aadError(x, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.get('grant_type') ?? ''}'.`);
+    return { status: 400, error: 'unsupported_grant_type', code: 70003, text: `The app requested an unsupported grant type '${form.get('grant_type') ?? ''}'.` };
   }
   const app = state.apps.find((a) => a.tenantId.toLowerCase() === tenant.toLowerCase() && a.clientId.toLowerCase() === clientId.toLowerCase());
-  if (!app) {
-    return aadError(x, 400, 'unauthorized_client', 700016,
-      `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
-  }
+  if (app) return app;
+  return { status: 400, error: 'unauthorized_client', code: 700016,
+    text: `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.` };
+}
+
+/**
+ * The client assertion checked as Entra checks it, in its order: present, a JWT, an issuer the
+ * app trusts, signed by that issuer, within its time window, then audience and subject.
+ */
+async function verifiedAssertion(form: URLSearchParams, app: App, gh: GithubOidc): Promise<{ now: number } | AadFailure> {
   if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
-    return aadError(x, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    return { status: 401, error: 'invalid_client', code: 7000218, text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." };
   }
   const assertion = form.get('client_assertion') ?? '';
   let claims: JWTPayload;
   try {
     claims = decodeJwt(assertion);
   } catch {
-    return aadError(x, 401, 'invalid_client', 50027, 'JWT token is invalid or malformed.');
+    return { status: 401, error: 'invalid_client', code: 50027, text: 'JWT token is invalid or malformed.' };
   }
   const byIssuer = app.federatedCredentials.filter((f) => f.issuer === claims.iss);
-  if (byIssuer.length === 0) {
-    return aadError(x, 401, 'invalid_client', 700211, `No matching federated identity record found for presented assertion issuer '${String(claims.iss)}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`);
+  if (byIssuer.length === 0) return { status: 401, error: 'invalid_client', code: 700211, text: noFederatedRecord('issuer', String(claims.iss), 'Please check') };
+  if (!(await signedByIssuer(assertion, claims, gh))) {
+    return { status: 401, error: 'invalid_client', code: 700027, text: `Client assertion failed signature validation. The signature could not be verified with the keys published by the issuer '${String(claims.iss)}'.` };
   }
+  const now = Date.now();
+  return timeWindowFailure(claims, now) ?? credentialFailure(claims, byIssuer) ?? { now };
+}
+
+async function signedByIssuer(assertion: string, claims: JWTPayload, gh: GithubOidc): Promise<boolean> {
   try {
     // Only the emulator's GitHub issuer exists here; its JWKS is the one to trust.
     if (claims.iss !== gh.issuer) throw new Error('unknown issuer keys');
     await compactVerify(assertion, createLocalJWKSet({ keys: [gh.key.publicJwk] }));
+    return true;
   } catch {
-    return aadError(x, 401, 'invalid_client', 700027, `Client assertion failed signature validation. The signature could not be verified with the keys published by the issuer '${String(claims.iss)}'.`);
+    return false;
   }
-  const now = Date.now();
+}
+
+function timeWindowFailure(claims: JWTPayload, now: number): AadFailure | undefined {
   const nbf = (claims.nbf ?? claims.iat ?? 0) * 1000;
   const exp = (claims.exp ?? 0) * 1000;
-  if (now < nbf - 300_000 || now >= exp) {
-    const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '0000Z');
-    return aadError(x, 400, 'invalid_client', 700024,
-      `Client assertion is not within its valid time range. Current time: ${iso(now)}, assertion valid from ${iso(nbf)}, expiry time of assertion ${iso(exp)}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`);
-  }
+  if (!(now < nbf - 300_000 || now >= exp)) return undefined;
+  const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '0000Z');
+  return { status: 400, error: 'invalid_client', code: 700024,
+    text: `Client assertion is not within its valid time range. Current time: ${iso(now)}, assertion valid from ${iso(nbf)}, expiry time of assertion ${iso(exp)}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .` };
+}
+
+/** Among the credentials trusting the issuer, one must match the audience and then, case-sensitively, the subject. */
+function credentialFailure(claims: JWTPayload, byIssuer: FederatedCredential[]): AadFailure | undefined {
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud ?? ''];
   const byAudience = byIssuer.filter((f) => f.audiences.some((a) => audiences.includes(a)));
-  if (byAudience.length === 0) {
-    return aadError(x, 401, 'invalid_client', 700212, `No matching federated identity record found for presented assertion audience '${audiences.join(', ')}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`);
-  }
-  // Entra matches federated credential fields case-sensitively.
-  if (!byAudience.some((f) => f.subject === claims.sub)) {
-    return aadError(x, 400, 'invalid_client', 700213, `No matching federated identity record found for presented assertion subject '${String(claims.sub)}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`);
-  }
-  const scope = form.get('scope') ?? '';
-  const resource = scope.split(' ').find((s) => s.endsWith('/.default'))?.slice(0, -'.default'.length);
-  if (!resource) {
-    return aadError(x, 400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
-  }
+  if (byAudience.length === 0) return { status: 401, error: 'invalid_client', code: 700212, text: noFederatedRecord('audience', audiences.join(', '), 'Please check') };
+  if (byAudience.some((f) => f.subject === claims.sub)) return undefined;
+  return { status: 400, error: 'invalid_client', code: 700213, text: noFederatedRecord('subject', String(claims.sub), 'Check') };
+}
+
+async function issueAccessToken(x: Exchange, entra: Entra, app: App, tenant: string, resource: string, now: number): Promise<void> {
   const iat = Math.floor(now / 1000);
   const accessToken = await signJwt(entra.key, {
     aud: resource.replace(/\/+$/, '/'),

@@ -4,6 +4,7 @@
 // the proxy mode it also answers as login.microsoftonline.com, management.azure.com and the
 // other built-in clouds' hosts, each host serving only its own service.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -25,7 +26,7 @@ import { IdSource } from './ids.ts';
 import { DEFAULT_BUDGETS, Limits, mergeBudgets, type BudgetsInput } from './limits.ts';
 import { startProxy, type Proxy } from './proxy.ts';
 import { State, type Seed } from './state.ts';
-import { makeTlsMaterial } from './tls.ts';
+import { makeTlsMaterial, type TlsMaterial } from './tls.ts';
 
 export { EMULATOR_AUDIENCE } from './clouds.ts';
 export type { Controls } from './admin.ts';
@@ -129,22 +130,63 @@ function siteOf(socket: TLSSocket): Site {
   return HOSTS.has(name) ? { kind: 'proxied', host: name } : { kind: 'origin' };
 }
 
+/** Everything the emulator's services share, made once at start. */
+interface World {
+  origin: string;
+  port: number;
+  ownCloud: CloudProfile;
+  github: GithubOidc;
+  entra: Entra;
+  state: State;
+  githubApi: GithubApi;
+  faults: Faults;
+  log: RequestLog;
+  controls: Controls;
+  compute: OperationEngine;
+  arm: Arm;
+}
+
+/** How a request ended, for the log: the fault rules it fired, and whether it got no answer. */
+interface Outcome {
+  fired: FaultRule[];
+  dropped: boolean;
+  aborted: boolean;
+}
+
 export async function start(options: StartOptions = {}): Promise<Emulator> {
   const tls = await makeTlsMaterial([...HOSTS.keys()]);
   const dir = mkdtempSync(join(tmpdir(), 'vmss-emulator-'));
   const caPath = join(dir, 'ca.pem');
   writeFileSync(caPath, tls.caPem);
 
+  const server = await listen(tls, options.port ?? 0);
+  const port = (server.address() as AddressInfo).port;
+  const world = await makeWorld(`https://127.0.0.1:${port}`, port, options);
+  server.on('request', (req, res) => void serve(world, req, res));
+
+  const proxy: Proxy = await startProxy(server, (host) => HOSTS.has(host), (target) => world.log.refusedConnects.push({ at: Date.now(), target }));
+  const env = runnerEnv(world, caPath);
+  const stop = async (): Promise<void> => {
+    await proxy.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return emulatorOf(world, { caPath, env, proxyUrl: proxy.url, audience: options.audiences?.[0] ?? EMULATOR_AUDIENCE, stop });
+}
+
+async function listen(tls: TlsMaterial, port: number): Promise<Server> {
   const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem, ca: tls.caPem });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
   server.on('clientError', (_err, socket) => socket.destroy());
-  const port = (server.address() as AddressInfo).port;
-  const origin = `https://127.0.0.1:${port}`;
-  const ownCloud = emulatorCloud(origin, options.audiences);
+  return server;
+}
 
+async function makeWorld(origin: string, port: number, options: StartOptions): Promise<World> {
+  const ownCloud = emulatorCloud(origin, options.audiences);
   const [ghKey, entraKey] = await Promise.all([makeSigningKey('github-1'), makeSigningKey('entra-1')]);
   const github: GithubOidc = { issuer: origin, key: ghKey, requestToken: randomBytes(24).toString('base64url'), lifetimeSeconds: GITHUB_TOKEN_LIFETIME_S, issued: [] };
   const loginHosts = [...HOSTS].filter(([, h]) => h.service === 'entra').map(([name]) => name);
@@ -160,88 +202,111 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
   if (options.pageSize !== undefined) controls.pageSize = options.pageSize;
   const compute = new OperationEngine(controls, ids, 'Microsoft.Compute', controls.operations);
   const arm: Arm = { state, entra, compute, principals: controls, pageSize: () => controls.pageSize, limits };
+  return { origin, port, ownCloud, github, entra, state, githubApi, faults, log, controls, compute, arm };
+}
 
-  const cloudOf = (site: Site): CloudProfile => (site.kind === 'proxied' ? (HOSTS.get(site.host)?.cloud ?? ownCloud) : ownCloud);
+/** One request from arrival to the log: read, faults applied, answered (or not), logged. */
+async function serve(world: World, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const startedAt = Date.now();
+  const site = siteOf(req.socket as TLSSocket);
+  const base = site.kind === 'proxied' ? `https://${site.host}` : world.origin;
+  // `//metadata/endpoints` (az 2.45) is a path, not a host.
+  const url = new URL((req.url ?? '/').replace(/^\/{2,}/, '/'), base);
+  const method = (req.method ?? 'GET').toUpperCase();
+  const kind = classify(method, url.pathname, site);
+  const x: Exchange = { req, res, url, method, body: '', base, site, route: kind?.route ?? 'unknown', delayAfterMs: 0 };
+  res.on('error', () => undefined);
+  const outcome = await answer(world, x, kind, startedAt);
+  for (const f of outcome.fired) if (f.action.kind === 'after') f.action.run();
+  if (kind?.service === 'emulator') return;
+  world.log.add(logEntry(world, x, kind, outcome, startedAt));
+}
 
-  const dispatch = async (x: Exchange, kind: Classified | undefined, fired: FaultRule[]): Promise<void> => {
-    const status = fired.find((f) => f.action.kind === 'status');
-    if (status && status.action.kind === 'status') return faultAnswer(x, kind?.service, status.action);
-    if (!kind) return send(x, 404, { error: { code: 'NotFound', message: `No route for ${x.method} ${x.url.pathname}` } });
-    switch (kind.service) {
-      case 'github': return kind.route.startsWith('github.api.') ? handleGithubApi(x, githubApi, state) : handleGithub(x, github, state);
-      case 'entra': return handleEntra(x, entra, github, state);
-      case 'arm': return handleArm(x, kind.match, arm, cloudOf(x.site));
-      case 'graph': return graphDenied(x);
-      case 'emulator': return handleAdmin(x, { controls, state, log, faults, compute });
+async function answer(world: World, x: Exchange, kind: Classified | undefined, startedAt: number): Promise<Outcome> {
+  const outcome: Outcome = { fired: [], dropped: false, aborted: false };
+  try {
+    if (kind?.service !== 'emulator') world.log.arrive({ at: startedAt, route: x.route, method: x.method, path: x.url.pathname, host: hostOf(x.site, world.port) });
+    x.body = await readBody(x.req);
+    outcome.fired = world.faults.take(x.route, x.method, x.body);
+    await applyFaults(x, outcome.fired, world.controls);
+    if (outcome.fired.some((f) => f.action.kind === 'drop')) {
+      outcome.dropped = true;
+      x.req.socket.destroy();
+    } else {
+      await dispatch(world, x, kind, outcome.fired);
     }
+  } catch (error) {
+    outcome.aborted = x.req.destroyed || x.res.destroyed;
+    if (!outcome.aborted) await armError(x, 500, 'InternalServerError', `Emulator error: ${(error as Error).message}`).catch(() => undefined);
+  }
+  return outcome;
+}
+
+/** The fired rules that shape the answer rather than replace it: latency, holds, a lost response, a rewrite. */
+async function applyFaults(x: Exchange, fired: FaultRule[], controls: Controls): Promise<void> {
+  if (controls.latencyMs > 0) await sleep(controls.latencyMs);
+  for (const f of fired) {
+    if (f.action.kind !== 'latency') continue;
+    if (f.action.phase === 'after') x.delayAfterMs += f.action.ms;
+    else await sleep(f.action.ms);
+  }
+  for (const f of fired) if (f.action.kind === 'hold') await holdUntil(f.action.until, f.action.maxMs ?? 30_000);
+  if (fired.some((f) => f.action.kind === 'loseResponse')) x.loseResponse = true;
+  for (const f of fired) if (f.action.kind === 'rewrite') x.rewrite = f.action;
+}
+
+async function dispatch(world: World, x: Exchange, kind: Classified | undefined, fired: FaultRule[]): Promise<void> {
+  const status = fired.find((f) => f.action.kind === 'status');
+  if (status && status.action.kind === 'status') return faultAnswer(x, kind?.service, status.action);
+  if (!kind) return send(x, 404, { error: { code: 'NotFound', message: `No route for ${x.method} ${x.url.pathname}` } });
+  const { github, githubApi, entra, state, arm, controls, log, faults, compute } = world;
+  switch (kind.service) {
+    case 'github': return kind.route.startsWith('github.api.') ? handleGithubApi(x, githubApi, state) : handleGithub(x, github, state);
+    case 'entra': return handleEntra(x, entra, github, state);
+    case 'arm': return handleArm(x, kind.match, arm, cloudOf(x.site, world.ownCloud));
+    case 'graph': return graphDenied(x);
+    case 'emulator': return handleAdmin(x, { controls, state, log, faults, compute });
+  }
+}
+
+function cloudOf(site: Site, ownCloud: CloudProfile): CloudProfile {
+  return site.kind === 'proxied' ? (HOSTS.get(site.host)?.cloud ?? ownCloud) : ownCloud;
+}
+
+function hostOf(site: Site, port: number): string {
+  return site.kind === 'proxied' ? site.host : `127.0.0.1:${port}`;
+}
+
+function logEntry(world: World, x: Exchange, kind: Classified | undefined, outcome: Outcome, startedAt: number): Omit<LoggedRequest, 'seq'> {
+  const { site, url } = x;
+  const { fired, dropped, aborted } = outcome;
+  const body = redactBody(x.body, x.req.headers['content-type']);
+  return {
+    at: startedAt,
+    service: (kind?.service ?? (site.kind === 'proxied' ? HOSTS.get(site.host)?.service : 'arm') ?? 'arm') as Service,
+    route: x.route,
+    method: x.method,
+    path: url.pathname,
+    host: hostOf(site, world.port),
+    via: site.kind === 'proxied' ? 'proxy' : 'direct',
+    ...(url.searchParams.get('api-version') ? { apiVersion: url.searchParams.get('api-version') as string } : {}),
+    ...(url.searchParams.has('$filter') ? { filter: url.searchParams.get('$filter') as string } : {}),
+    status: dropped || aborted ? 0 : (x.status ?? 0),
+    durationMs: Date.now() - startedAt,
+    ...(x.caller ? { caller: x.caller } : {}),
+    ...(fired.length ? { fault: fired.map((f) => f.label ?? f.action.kind).join(',') } : {}),
+    ...(body !== undefined ? { body } : {}),
+    ...(x.throttled ? { throttled: x.throttled } : {}),
+    ...(aborted ? { aborted: true as const } : {}),
   };
+}
 
-  server.on('request', (req, res) => {
-    void (async () => {
-      const startedAt = Date.now();
-      const site = siteOf(req.socket as TLSSocket);
-      const base = site.kind === 'proxied' ? `https://${site.host}` : origin;
-      // `//metadata/endpoints` (az 2.45) is a path, not a host.
-      const url = new URL((req.url ?? '/').replace(/^\/{2,}/, '/'), base);
-      const method = (req.method ?? 'GET').toUpperCase();
-      const kind = classify(method, url.pathname, site);
-      const x: Exchange = { req, res, url, method, body: '', base, site, route: kind?.route ?? 'unknown', delayAfterMs: 0 };
-      res.on('error', () => undefined);
-      let fired: FaultRule[] = [];
-      let dropped = false;
-      let aborted = false;
-      try {
-        if (kind?.service !== 'emulator') log.arrive({ at: startedAt, route: x.route, method, path: url.pathname, host: site.kind === 'proxied' ? site.host : `127.0.0.1:${port}` });
-        x.body = await readBody(req);
-        fired = faults.take(x.route, method, x.body);
-        if (controls.latencyMs > 0) await sleep(controls.latencyMs);
-        for (const f of fired) {
-          if (f.action.kind !== 'latency') continue;
-          if (f.action.phase === 'after') x.delayAfterMs += f.action.ms;
-          else await sleep(f.action.ms);
-        }
-        for (const f of fired) if (f.action.kind === 'hold') await holdUntil(f.action.until, f.action.maxMs ?? 30_000);
-        if (fired.some((f) => f.action.kind === 'loseResponse')) x.loseResponse = true;
-        for (const f of fired) if (f.action.kind === 'rewrite') x.rewrite = f.action;
-        if (fired.some((f) => f.action.kind === 'drop')) {
-          dropped = true;
-          req.socket.destroy();
-        } else {
-          await dispatch(x, kind, fired);
-        }
-      } catch (error) {
-        aborted = req.destroyed || res.destroyed;
-        if (!aborted) await armError(x, 500, 'InternalServerError', `Emulator error: ${(error as Error).message}`).catch(() => undefined);
-      }
-      for (const f of fired) if (f.action.kind === 'after') f.action.run();
-      if (kind?.service === 'emulator') return;
-      const body = redactBody(x.body, req.headers['content-type']);
-      log.add({
-        at: startedAt,
-        service: (kind?.service ?? (site.kind === 'proxied' ? HOSTS.get(site.host)?.service : 'arm') ?? 'arm') as Service,
-        route: x.route,
-        method,
-        path: url.pathname,
-        host: site.kind === 'proxied' ? site.host : `127.0.0.1:${port}`,
-        via: site.kind === 'proxied' ? 'proxy' : 'direct',
-        ...(url.searchParams.get('api-version') ? { apiVersion: url.searchParams.get('api-version') as string } : {}),
-        ...(url.searchParams.has('$filter') ? { filter: url.searchParams.get('$filter') as string } : {}),
-        status: dropped || aborted ? 0 : (x.status ?? 0),
-        durationMs: Date.now() - startedAt,
-        ...(x.caller ? { caller: x.caller } : {}),
-        ...(fired.length ? { fault: fired.map((f) => f.label ?? f.action.kind).join(',') } : {}),
-        ...(body !== undefined ? { body } : {}),
-        ...(x.throttled ? { throttled: x.throttled } : {}),
-        ...(aborted ? { aborted: true as const } : {}),
-      });
-    })();
-  });
-
-  const proxy: Proxy = await startProxy(server, (host) => HOSTS.has(host), (target) => log.refusedConnects.push({ at: Date.now(), target }));
-
+/** What a process needs to run against the emulator: the runner's OIDC variables, the CA, the GitHub API and the default ids. */
+function runnerEnv(world: World, caPath: string): Record<string, string> {
+  const { origin, github, state } = world;
   const defaultApp = state.apps[0];
   const defaultSub = [...state.subscriptions.values()][0];
-  const env: Record<string, string> = {
+  return {
     ACTIONS_ID_TOKEN_REQUEST_URL: `${origin}${GITHUB_TOKEN_PATH}?api-version=2.0`,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: github.requestToken,
     NODE_EXTRA_CA_CERTS: caPath,
@@ -249,7 +314,19 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
     ...(defaultApp ? { AZURE_CLIENT_ID: defaultApp.clientId, AZURE_TENANT_ID: defaultApp.tenantId } : {}),
     ...(defaultSub ? { AZURE_SUBSCRIPTION_ID: defaultSub.id } : {}),
   };
+}
 
+interface Running {
+  caPath: string;
+  env: Record<string, string>;
+  proxyUrl: string;
+  audience: string;
+  stop(): Promise<void>;
+}
+
+function emulatorOf(world: World, running: Running): Emulator {
+  const { origin, port, github, entra, state, githubApi, log, faults, controls } = world;
+  const { caPath, env, proxyUrl, audience, stop } = running;
   return {
     origin,
     port,
@@ -260,9 +337,9 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
       githubIssuer: github.issuer,
       authorityHost: origin,
       resourceManager: origin,
-      audience: options.audiences?.[0] ?? EMULATOR_AUDIENCE,
+      audience,
       metadata: `${origin}/metadata/endpoints?api-version=2022-09-01`,
-      proxy: proxy.url,
+      proxy: proxyUrl,
     },
     proxiedHosts: [...HOSTS.keys()],
     state,
@@ -271,12 +348,7 @@ export async function start(options: StartOptions = {}): Promise<Emulator> {
     faults,
     controls,
     issuedTokens: () => [...github.issued, ...entra.issued, ...githubApi.allTokens()],
-    stop: async () => {
-      await proxy.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 
