@@ -236,7 +236,9 @@ async function answer(world: World, x: Exchange, kind: Classified | undefined, s
       await dispatch(world, x, kind, outcome.fired);
     }
   } catch (error) {
-    outcome.aborted = x.req.destroyed || x.res.destroyed;
+    // The client went away (its socket closed). Not req.destroyed: on Node 24 a request whose
+    // body was read whole is destroyed too, and its client still waits for the 500.
+    outcome.aborted = x.res.destroyed || x.req.socket.destroyed;
     if (!outcome.aborted) await armError(x, 500, 'InternalServerError', `Emulator error: ${(error as Error).message}`).catch(() => undefined);
   }
   return outcome;

@@ -224,6 +224,15 @@ describe('request ids, fresh GUIDs, aborted requests, logged bodies', { concurre
       assert.equal(aborted?.status, 0);
     }));
 
+  it('an error inside the emulator after the request body was read still answers 500', { timeout: 10_000 }, () =>
+    withEmulator({}, async (em) => {
+      const token = await armToken(em);
+      em.controls.fault({ route: 'arm.vmss.patch', action: { kind: 'hold', until: () => { throw new Error('boom'); } } });
+      const res = await arm(em, token, 'PATCH', `${vmssId('vmss-web')}?api-version=2024-11-01`, { identity: { type: 'SystemAssigned' } });
+      assert.equal(res.status, 500);
+      assert.match(res.body, /Emulator error: boom/);
+    }));
+
   it('the log keeps request bodies, with assertions and secrets redacted', () =>
     withEmulator({}, async (em) => {
       const token = await armToken(em);
