@@ -8,6 +8,7 @@ import { open } from 'node:fs/promises';
 import { MAX_EVENT_PAYLOAD_BYTES } from './bounds.ts';
 import { githubRun, type GithubRun } from './environment.ts';
 import { ActionError } from './errors.ts';
+import type { TagFilter } from './selectors.ts';
 import type { Settings } from './settings.ts';
 import { clip, q } from './text.ts';
 import { USER_AGENT } from './azure/user-agent.ts';
@@ -31,11 +32,12 @@ interface Where {
 
 /**
  * 12 hex of SHA-256 over the scale sets the step chooses and what it does to them: matrix legs
- * share workflow, job and step, and differ here. Lists are lower-cased and sorted, as Azure's
- * names are case-insensitive and their order chooses nothing.
+ * share workflow, job and step, and differ here. Lists are sorted (their order chooses nothing)
+ * and names lower-cased, as Azure compares them; tag values are compared exactly, so kept.
  */
 export function selectionDigest(settings: Pick<Settings, 'targets' | 'query' | 'operation'>): string {
   const sorted = (values: string[]) => values.map((v) => v.toLowerCase()).sort();
+  const tag = (t: TagFilter) => JSON.stringify([t.key.toLowerCase(), t.value ?? null]);
   const query = settings.query;
   const selection = {
     operation: settings.operation,
@@ -44,7 +46,7 @@ export function selectionDigest(settings: Pick<Settings, 'targets' | 'query' | '
       subscriptions: sorted(query.subscriptions),
       resourceGroups: sorted(query.resourceGroups.map((p) => p.text)),
       names: query.names && sorted(query.names.map((p) => p.text)),
-      tags: sorted(query.tags.map((t) => (t.value === undefined ? t.key : `${t.key}=${t.value}`))),
+      tags: query.tags.map(tag).sort(),
     },
   };
   return createHash('sha256').update(JSON.stringify(selection)).digest('hex').slice(0, 12);
@@ -146,7 +148,7 @@ function noticeStrangers(where: Where, strangers: Comment[]): void {
   if (strangers.length === 0) return;
   const shown = strangers.slice(0, 5).map((c) => `${c.id} by ${q(c.user?.login ?? 'an unknown account')}`).join(', ');
   const more = strangers.length > 5 ? ` and ${strangers.length - 5} more` : '';
-  notice(`Pull request #${where.number} has comments that start with this step's hidden marker but were not written by github-token's identity (comment ${shown}${more}). They were left alone: only the step's own comment is updated, so their text is not the plan.`, 'Plan marker copied on the pull request');
+  notice(`Pull request #${where.number} has comments that start with this step's hidden marker but were not written by github-token's identity (comment ${shown}${more}). They were left alone: only the comment github-token's identity wrote is updated, so theirs may not show this run's plan.`, 'Plan marker copied on the pull request');
 }
 
 async function upsert(where: Where, token: string, apiUrl: string, body: string, marker: string, signal: AbortSignal): Promise<string> {
