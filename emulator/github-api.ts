@@ -1,7 +1,9 @@
 // GitHub's REST API for issue comments (a pull request is an issue), as a workflow's token sees
-// it: list (paged, with Link headers), create, update. Tokens are the job's GITHUB_TOKEN: one that
-// may write (pull-requests: write) and one that may only read, as a fork's pull request gets,
-// which GitHub answers with 403 "Resource not accessible by integration".
+// it: list (paged, with Link headers), create, update, and GET /user. Tokens are the job's
+// GITHUB_TOKEN: one that may write (pull-requests: write) and one that may only read, as a fork's
+// pull request gets, which GitHub answers with 403 "Resource not accessible by integration"; and
+// a person's token (a PAT), which may write and which GET /user answers with its login. An
+// installation token (GITHUB_TOKEN or an app's) is no user: GET /user answers it with that 403.
 import { randomBytes } from 'node:crypto';
 import { parseJsonObject, send, type Exchange, type Headers } from './http.ts';
 import type { State } from './state.ts';
@@ -22,14 +24,19 @@ export interface ApiToken {
   write: boolean;
 }
 
+const JOB_BOT = { login: 'github-actions[bot]', type: 'Bot' } as const;
+
 export class GithubApi {
   /** The job token with pull-requests: write (what `${{ github.token }}` gives in a test run). */
   readonly writeToken = `ghs_${randomBytes(27).toString('base64url')}`;
   /** A fork's read-only job token. */
   readonly readOnlyToken = `ghs_${randomBytes(27).toString('base64url')}`;
+  /** A person's token (PAT) that may comment: its comments are theirs. */
+  readonly userToken = `ghp_${randomBytes(27).toString('base64url')}`;
   readonly tokens = new Map<string, ApiToken>([
-    [this.writeToken, { login: 'github-actions[bot]', type: 'Bot', write: true }],
-    [this.readOnlyToken, { login: 'github-actions[bot]', type: 'Bot', write: false }],
+    [this.writeToken, { ...JOB_BOT, write: true }],
+    [this.readOnlyToken, { ...JOB_BOT, write: false }],
+    [this.userToken, { login: 'octo-maintainer', type: 'User', write: true }],
   ]);
   /** Open issues and pull requests of the seeded repository, by number. */
   readonly issues = new Set<number>([1, 42]);
@@ -41,7 +48,7 @@ export class GithubApi {
     return this.comments.filter((c) => c.issue === `${repository.toLowerCase()}#${number}`);
   }
 
-  /** Adds a comment as someone else would have (tests seed other comments with it). */
+  /** Adds a comment as someone else would have (tests seed other comments with it): octocat unless `user` says who. */
   add(repository: string, number: number, body: string, user: IssueComment['user'] = { login: 'octocat', type: 'User' }): IssueComment {
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const comment = { id: this.nextId++, issue: `${repository.toLowerCase()}#${number}`, body, user, createdAt: now, updatedAt: now };
@@ -56,12 +63,14 @@ export class GithubApi {
 
 const LIST = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/;
 const ONE = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/;
+const USER = '/user';
 const MAX_BODY = 65536;
 const DOCS = 'https://docs.github.com/rest/issues/comments';
 
 export function classifyGithubApi(method: string, path: string): string | undefined {
   if (LIST.test(path)) return method === 'POST' ? 'github.api.comments.create' : 'github.api.comments.list';
   if (ONE.test(path)) return 'github.api.comment.update';
+  if (path === USER && method === 'GET') return 'github.api.user';
   return undefined;
 }
 
@@ -112,6 +121,7 @@ export async function handleGithubApi(x: Exchange, api: GithubApi, state: State)
   const who = api.tokens.get(token(x) ?? '');
   if (!who) return fail(x, 401, 'Bad credentials');
   x.caller = who.login;
+  if (x.route === 'github.api.user') return authenticatedUser(x, who);
   const m = LIST.exec(x.url.pathname) ?? ONE.exec(x.url.pathname);
   const repository = `${m?.[1] ?? ''}/${m?.[2] ?? ''}`;
   if (repository.toLowerCase() !== state.github.repository.toLowerCase()) return fail(x, 404, 'Not Found');
@@ -147,4 +157,10 @@ async function update(x: Exchange, api: GithubApi, who: ApiToken, repository: st
   c.body = body;
   c.updatedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   return send(x, 200, json(x, c, repository));
+}
+
+/** GET /user: a person's token gets its account; an installation token (the job's or an app's) is refused, as GitHub does. */
+async function authenticatedUser(x: Exchange, who: ApiToken): Promise<void> {
+  if (who.type === 'Bot') return send(x, 403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user', status: '403' });
+  return send(x, 200, { login: who.login, id: 583231, type: who.type, site_admin: false });
 }

@@ -1,11 +1,14 @@
-// The plan on the pull request: one comment per step, found again on every rerun by a hidden
-// marker naming the workflow, job and step, and updated in place. @actions/github (Octokit, most
-// of its weight) is loaded only here, once a comment is due. Commenting is best effort: any
-// failure is a warning, never the step's result.
+// The plan on the pull request: one comment per step and target selection, found again on every
+// rerun by a hidden marker (workflow, job, step and a digest of the selection) and by its author,
+// github-token's own identity, and updated in place. @actions/github (Octokit, most of its weight)
+// is loaded only here, once a comment is due. Commenting is best effort: any failure is a
+// warning, never the step's result.
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { MAX_EVENT_PAYLOAD_BYTES } from './bounds.ts';
 import { githubRun, type GithubRun } from './environment.ts';
 import { ActionError } from './errors.ts';
+import type { TagFilter } from './selectors.ts';
 import type { Settings } from './settings.ts';
 import { clip, q } from './text.ts';
 import { USER_AGENT } from './azure/user-agent.ts';
@@ -27,10 +30,32 @@ interface Where {
   number: number;
 }
 
-/** The hidden first line of the comment: which step's plan it is. Encoded, so no value can end the HTML comment. */
-export function commentMarker(run: Pick<GithubRun, 'workflow' | 'job' | 'action'>): string {
+/**
+ * 12 hex of SHA-256 over the scale sets the step chooses and what it does to them: matrix legs
+ * share workflow, job and step, and differ here. Lists are sorted (their order chooses nothing)
+ * and names lower-cased, as Azure compares them; tag values are compared exactly, so kept.
+ */
+export function selectionDigest(settings: Pick<Settings, 'targets' | 'query' | 'operation'>): string {
+  const sorted = (values: string[]) => values.map((v) => v.toLowerCase()).sort();
+  const tag = (t: TagFilter) => JSON.stringify([t.key.toLowerCase(), t.value ?? null]);
+  const query = settings.query;
+  const selection = {
+    operation: settings.operation,
+    targets: sorted(settings.targets.map((t) => `${t.subscriptionId}/${t.resourceGroup}/${t.name}`)),
+    query: query && {
+      subscriptions: sorted(query.subscriptions),
+      resourceGroups: sorted(query.resourceGroups.map((p) => p.text)),
+      names: query.names && sorted(query.names.map((p) => p.text)),
+      tags: query.tags.map(tag).sort(),
+    },
+  };
+  return createHash('sha256').update(JSON.stringify(selection)).digest('hex').slice(0, 12);
+}
+
+/** The hidden first line of the comment: which step's plan it is, for which targets. Encoded, so no value can end the HTML comment. */
+export function commentMarker(run: Pick<GithubRun, 'workflow' | 'job' | 'action'>, settings: Pick<Settings, 'targets' | 'query' | 'operation'>): string {
   const part = (v: string) => encodeURIComponent(v);
-  return `<!-- vmss-identity-action plan: workflow=${part(run.workflow)} job=${part(run.job)} step=${part(run.action)} -->`;
+  return `<!-- vmss-identity-action plan: workflow=${part(run.workflow)} job=${part(run.job)} step=${part(run.action)} targets=${selectionDigest(settings)} -->`;
 }
 
 /**
@@ -64,16 +89,66 @@ async function whereToComment(run: GithubRun, token: string): Promise<Where> {
 }
 
 type Octokit = ReturnType<typeof import('@actions/github').getOctokit>;
+type Comment = Awaited<ReturnType<Octokit['rest']['issues']['listComments']>>['data'][number];
 
-/** The id of this step's comment; undefined when there is none. Pages by number, never by a Link URL the answer names. */
-async function findComment(octokit: Octokit, where: Where, marker: string): Promise<number | undefined> {
+/**
+ * Who github-token comments as. GET /user names a person's token (PAT, OAuth). An installation
+ * token, the job's GITHUB_TOKEN (github-actions[bot]) or a GitHub App's ([app][bot]), is refused
+ * there (401/403) and cannot tell which app it is: its comments are a bot's, and only the
+ * repository's admins can install one.
+ */
+type Author = { kind: 'user'; login: string } | { kind: 'bot' };
+
+async function tokenAuthor(octokit: Octokit): Promise<Author> {
+  try {
+    const { data } = await octokit.rest.users.getAuthenticated();
+    if (typeof data.login === 'string' && data.login) return { kind: 'user', login: data.login };
+  } catch (error) {
+    const status = (error as { status?: unknown }).status;
+    if (status === 401 || status === 403) return { kind: 'bot' };
+    throw error;
+  }
+  throw new ActionError("GitHub's API answered GET /user without a login, so the step cannot tell its own comment from anyone else's.");
+}
+
+function writtenBy(comment: Comment, author: Author): boolean {
+  const user = comment.user;
+  if (!user) return false;
+  return author.kind === 'user' ? user.login.toLowerCase() === author.login.toLowerCase() : user.type === 'Bot';
+}
+
+interface Search {
+  /** The step's own comment; undefined when there is none. */
+  id?: number;
+  /** Comments that start with the marker but were written by someone else: never touched. */
+  strangers: Comment[];
+}
+
+/**
+ * The step's comment: it starts with the marker AND github-token's identity wrote it. GET /user is
+ * asked once, and only when a comment starts with the marker. Pages by number, never by a Link URL the answer names.
+ */
+async function findComment(octokit: Octokit, where: Where, marker: string): Promise<Search> {
+  const strangers: Comment[] = [];
+  let author: Author | undefined;
   for (let page = 1; page <= MAX_PAGES; page++) {
     const { data } = await octokit.rest.issues.listComments({ owner: where.owner, repo: where.repo, issue_number: where.number, per_page: PER_PAGE, page });
-    const mine = data.find((c) => typeof c.body === 'string' && c.body.startsWith(marker));
-    if (mine) return mine.id;
-    if (data.length < PER_PAGE) return undefined;
+    const marked = data.filter((c) => typeof c.body === 'string' && c.body.startsWith(marker));
+    const by = marked.length > 0 ? (author ??= await tokenAuthor(octokit)) : undefined;
+    const mine = by && marked.find((c) => writtenBy(c, by));
+    strangers.push(...marked.filter((c) => c !== mine));
+    if (mine) return { id: mine.id, strangers };
+    if (data.length < PER_PAGE) return { strangers };
   }
   throw new ActionError(`Pull request #${where.number} has more than ${MAX_PAGES * PER_PAGE} comments; the plan's comment was not found among them, and a second one is never added.`);
+}
+
+/** Names (never quotes) the comments that copy the marker: someone may be trying to pass their text off as the plan. */
+function noticeStrangers(where: Where, strangers: Comment[]): void {
+  if (strangers.length === 0) return;
+  const shown = strangers.slice(0, 5).map((c) => `${c.id} by ${q(c.user?.login ?? 'an unknown account')}`).join(', ');
+  const more = strangers.length > 5 ? ` and ${strangers.length - 5} more` : '';
+  notice(`Pull request #${where.number} has comments that start with this step's hidden marker but were not written by github-token's identity (comment ${shown}${more}). They were left alone: only the comment github-token's identity wrote is updated, so theirs may not show this run's plan.`, 'Plan marker copied on the pull request');
 }
 
 async function upsert(where: Where, token: string, apiUrl: string, body: string, marker: string, signal: AbortSignal): Promise<string> {
@@ -81,7 +156,8 @@ async function upsert(where: Where, token: string, apiUrl: string, body: string,
   const log = { debug, info: debug, warn: debug, error: debug };
   // redirect: 'error': the token never follows an answer to another host.
   const octokit = getOctokit(token, { baseUrl: apiUrl.replace(/\/+$/, ''), userAgent: USER_AGENT, log, request: { redirect: 'error', signal } });
-  const id = await findComment(octokit, where, marker);
+  const { id, strangers } = await findComment(octokit, where, marker);
+  noticeStrangers(where, strangers);
   if (id !== undefined) {
     await octokit.rest.issues.updateComment({ owner: where.owner, repo: where.repo, comment_id: id, body });
     return `Updated the plan's comment on pull request #${where.number}.`;
@@ -114,7 +190,7 @@ export async function postPlan(markdown: string, settings: Settings, env: NodeJS
   }
   try {
     const where = await whereToComment(run, settings.githubToken);
-    const marker = commentMarker(run);
+    const marker = commentMarker(run, settings);
     const signal = stop.aborted ? AbortSignal.timeout(STOPPED_GRACE_MS) : AbortSignal.any([stop, AbortSignal.timeout(COMMENT_TIMEOUT_MS)]);
     info(await upsert(where, settings.githubToken, run.apiUrl, `${marker}\n${markdown}`, marker, signal));
   } catch (error) {

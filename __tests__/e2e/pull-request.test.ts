@@ -1,5 +1,6 @@
 // The plan on the pull request (pull-request-comment, github-token, the plan output): one
-// comment per step, updated on every rerun, posted through the emulator's GitHub REST API.
+// comment per step and target selection, written by github-token's own identity and updated on
+// every rerun, posted through the emulator's GitHub REST API.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { withEmulator } from '../support/emulator.ts';
@@ -13,7 +14,10 @@ const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
 const planInputs = { ...web, 'identity-type': 'SystemAssigned', 'dry-run': 'true', 'pull-request-comment': 'true' };
 const pullRequest = (payload: unknown = { action: 'synchronize', number: PR, pull_request: { number: PR } }) => ({ name: 'pull_request', payload });
 const runner = (step = 'plan') => ({ GITHUB_WORKFLOW: 'Identity plan', GITHUB_JOB: 'plan', GITHUB_ACTION: step, GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: '4711', GITHUB_RUN_ATTEMPT: '1' });
-const marker = (step = 'plan') => `<!-- vmss-identity-action plan: workflow=Identity%20plan job=plan step=${step} -->`;
+/** The marker's first line; its digest of the target selection is the action's to compute, so tests only compare them. */
+const marker = (step = 'plan') => new RegExp(`^<!-- vmss-identity-action plan: workflow=Identity%20plan job=plan step=${step} targets=[0-9a-f]{12} -->$`);
+const firstLine = (body: string) => body.split('\n')[0] ?? '';
+const marked = (em: Emulator, step = 'plan') => comments(em).filter((c) => marker(step).test(firstLine(c.body)));
 
 const onPr = (em: Emulator, inputs: Record<string, string>, step = 'plan', options: RunOptions = {}): Promise<ActionRun> =>
   runAction(em, inputs, { event: pullRequest(), ...options, env: { ...runner(step), ...options.env } });
@@ -31,7 +35,9 @@ describe('the plan on the pull request', { concurrency: 4 }, () => {
       const [comment, ...more] = comments(em);
       assert.equal(more.length, 0);
       assert.ok(comment);
-      assert.equal(comment.body, `${marker()}\n${run.outputs['plan']}`);
+      assert.match(firstLine(comment.body), marker());
+      assert.equal(comment.body, `${firstLine(comment.body)}\n${run.outputs['plan']}`);
+      assert.deepEqual(comment.user, { login: 'github-actions[bot]', type: 'Bot' });
       assert.match(run.outputs['plan'] ?? '', /^### Scale set identities: assign \(dry run, nothing written\)$/m);
       assert.match(comment.body, /\*\*vmss-web\*\*: identity None → SystemAssigned: enable the system-assigned identity/);
       assert.match(comment.body, /\[The run\]\(https:\/\/github\.com\/octo-org\/octo-repo\/actions\/runs\/4711\)/);
@@ -44,27 +50,110 @@ describe('the plan on the pull request', { concurrency: 4 }, () => {
       for (let i = 0; i < 120; i++) em.githubApi.add(REPO, PR, `review comment ${i}`);
       const first = await onPr(em, planInputs);
       assert.equal(first.code, 0, first.stdout);
-      const mine = comments(em).filter((c) => c.body.startsWith(marker()));
+      const mine = marked(em);
       assert.equal(mine.length, 1);
       em.log.clear();
       const real = await onPr(em, { ...planInputs, 'dry-run': 'false' });
       assert.equal(real.code, 0, real.stdout);
-      assert.deepEqual(apiCalls(em), ['github.api.comments.list 200', 'github.api.comments.list 200', 'github.api.comment.update 200']);
-      const after = comments(em).filter((c) => c.body.startsWith(marker()));
+      // GET /user once, as a marked comment was found: the job's token is refused there, so its comments are a bot's.
+      assert.deepEqual(apiCalls(em), ['github.api.comments.list 200', 'github.api.comments.list 200', 'github.api.user 403', 'github.api.comment.update 200']);
+      const after = marked(em);
       assert.equal(after.length, 1, 'still one comment');
       assert.equal(after[0]?.id, mine[0]?.id);
-      assert.equal(after[0]?.body, `${marker()}\n${real.outputs['plan']}`);
+      assert.equal(after[0]?.body, `${firstLine(mine[0]?.body ?? '')}\n${real.outputs['plan']}`);
       assert.doesNotMatch(after[0]?.body ?? '', /dry run/);
       assert.match(after[0]?.body ?? '', /\*\*vmss-web\*\*: identity None → SystemAssigned: enabled the system-assigned identity/);
       assert.match(real.stdout, /Updated the plan's comment on pull request #42\./);
 
       const other = await onPr(em, planInputs, 'plan-2');
       assert.equal(other.code, 0, other.stdout);
-      assert.equal(comments(em).filter((c) => c.body.startsWith(marker('plan-2'))).length, 1);
+      assert.equal(marked(em, 'plan-2').length, 1);
       await onPr(em, planInputs, 'plan-2');
-      assert.deepEqual(comments(em).filter((c) => c.body.startsWith('<!-- vmss-identity-action')).map((c) => c.body.split('\n')[0]), [marker(), marker('plan-2')]);
+      const ours = comments(em).filter((c) => c.body.startsWith('<!-- vmss-identity-action'));
+      assert.equal(ours.length, 2);
+      assert.match(firstLine(ours[0]?.body ?? ''), marker());
+      assert.match(firstLine(ours[1]?.body ?? ''), marker('plan-2'));
       assert.equal(comments(em).length, 122);
       assert.ok(comments(em).slice(0, 120).every((c, i) => c.body === `review comment ${i}`));
+    }));
+
+  it('a comment by someone else that starts with the marker is left alone: the step posts its own and updates only that', () =>
+    withEmulator({}, async (em) => {
+      // The marker as a run on pull request #1 writes it: anyone who can read a thread can copy it.
+      const probe = await onPr(em, planInputs, 'plan', { event: pullRequest({ number: 1, pull_request: { number: 1 } }) });
+      assert.equal(probe.code, 0, probe.stdout);
+      const copied = firstLine(em.githubApi.on(REPO, 1)[0]?.body ?? '');
+      assert.match(copied, marker());
+      const bait = `${copied}\n### Scale set identities: nothing to change, approve away`;
+      const mallory = em.githubApi.add(REPO, PR, bait, { login: 'mallory', type: 'User' });
+      em.log.clear();
+      const run = await onPr(em, planInputs);
+      assert.equal(run.code, 0, run.stdout);
+      assert.equal(mallory.body, bait, 'her comment is not edited');
+      assert.deepEqual(apiCalls(em), ['github.api.comments.list 200', 'github.api.user 403', 'github.api.comments.create 201']);
+      const [hers, mine, ...more] = marked(em);
+      assert.equal(more.length, 0);
+      assert.equal(hers?.id, mallory.id);
+      assert.deepEqual(mine?.user, { login: 'github-actions[bot]', type: 'Bot' });
+      assert.equal(mine?.body, `${copied}\n${run.outputs['plan']}`);
+      const notices = annotations(run, 'notice');
+      assert.equal(notices.length, 1);
+      assert.match(notices[0] ?? '', new RegExp(`title=Plan marker copied on the pull request::.*comment ${mallory.id} by 'mallory'.*left alone`));
+      assert.doesNotMatch(run.stdout, /approve away/, 'her text is not echoed');
+
+      em.log.clear();
+      const rerun = await onPr(em, { ...planInputs, 'dry-run': 'false' });
+      assert.equal(rerun.code, 0, rerun.stdout);
+      assert.deepEqual(apiCalls(em), ['github.api.comments.list 200', 'github.api.user 403', 'github.api.comment.update 200']);
+      assert.equal(mallory.body, bait);
+      assert.deepEqual(marked(em).map((c) => c.id), [mallory.id, mine?.id]);
+      assert.equal(marked(em)[1]?.body, `${copied}\n${rerun.outputs['plan']}`);
+    }));
+
+  it("a person's token (GET /user names them) updates only the comment that person wrote", () =>
+    withEmulator({}, async (em) => {
+      const byJob = await onPr(em, planInputs);
+      assert.equal(byJob.code, 0, byJob.stdout);
+      const [bots] = marked(em);
+      const botsBody = bots?.body;
+      em.log.clear();
+      const pat = { ...planInputs, 'github-token': em.githubApi.userToken };
+      const first = await onPr(em, { ...pat, 'dry-run': 'false' });
+      assert.equal(first.code, 0, first.stdout);
+      assert.equal(bots?.body, botsBody, "github-actions[bot]'s comment is not the person's");
+      assert.deepEqual(apiCalls(em), ['github.api.comments.list 200', 'github.api.user 200', 'github.api.comments.create 201']);
+      em.log.clear();
+      const again = await onPr(em, pat);
+      assert.equal(again.code, 0, again.stdout);
+      assert.deepEqual(apiCalls(em), ['github.api.comments.list 200', 'github.api.user 200', 'github.api.comment.update 200']);
+      const [bot, person, ...more] = marked(em);
+      assert.equal(more.length, 0);
+      assert.equal(bot?.body, botsBody, "github-actions[bot]'s comment is not the person's");
+      assert.deepEqual(person?.user, { login: 'octo-maintainer', type: 'User' });
+      assert.equal(person?.body, `${firstLine(bot?.body ?? '')}\n${again.outputs['plan']}`);
+    }));
+
+  it('matrix legs (same workflow, job and step) that configure different scale sets keep a comment each; a rerun updates its own', () =>
+    withEmulator({}, async (em) => {
+      const worker = { ...planInputs, 'vmss-name': 'vmss-worker' };
+      for (const inputs of [planInputs, worker]) assert.equal((await onPr(em, inputs)).code, 0);
+      const [web, workers, ...more] = marked(em);
+      assert.deepEqual([Boolean(web && workers), more.length], [true, 0], 'two legs, two comments');
+      assert.notEqual(firstLine(web?.body ?? ''), firstLine(workers?.body ?? ''));
+      assert.match(web?.body ?? '', /\*\*vmss-web\*\*/);
+      assert.match(workers?.body ?? '', /\*\*vmss-worker\*\*/);
+
+      em.log.clear();
+      const webAgain = await onPr(em, { ...planInputs, 'dry-run': 'false' });
+      const workerAgain = await onPr(em, { ...worker, 'dry-run': 'false' });
+      assert.deepEqual([webAgain.code, workerAgain.code], [0, 0]);
+      const update = ['github.api.comments.list 200', 'github.api.user 403', 'github.api.comment.update 200'];
+      assert.deepEqual(apiCalls(em), [...update, ...update]);
+      const after = marked(em);
+      assert.deepEqual(after.map((c) => c.id), [web?.id, workers?.id]);
+      assert.equal(after[0]?.body, `${firstLine(web?.body ?? '')}\n${webAgain.outputs['plan']}`);
+      assert.equal(after[1]?.body, `${firstLine(workers?.body ?? '')}\n${workerAgain.outputs['plan']}`);
+      assert.doesNotMatch(after[0]?.body ?? '', /vmss-worker/);
     }));
 
   it('a failing step still posts its plan, with the failure', () =>
@@ -72,7 +161,8 @@ describe('the plan on the pull request', { concurrency: 4 }, () => {
       const run = await onPr(em, { ...planInputs, 'dry-run': 'false', 'vmss-name': 'vmss-web, vmss-nope' });
       assert.equal(run.code, 1);
       const [comment] = comments(em);
-      assert.equal(comment?.body, `${marker()}\n${run.outputs['plan']}`);
+      assert.match(firstLine(comment?.body ?? ''), marker());
+      assert.equal(comment?.body, `${firstLine(comment?.body ?? '')}\n${run.outputs['plan']}`);
       assert.match(comment?.body ?? '', /\*\*vmss-nope\*\*: failed: The scale set &#39;vmss-nope&#39; in resource group &#39;rg-prod&#39; \\\(subscription [-0-9a-f]+\\\) was not found/);
     }));
 
