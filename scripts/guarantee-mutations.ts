@@ -317,7 +317,7 @@ export const MUTATIONS: Mutation[] = [
     guarantee: 'Outputs never show the state from before a change that may still be running',
     name: 'stale-identity-while-running',
     what: 'a target whose write was accepted and not seen to finish reports the identity it read before',
-    file: 'src/report.ts',
+    file: 'src/result.ts',
     find: "if ((r.write === 'accepted' && !r.operationFailed) || r.write === 'sent') return undefined;",
     replace: "if (r.write === 'none' && r.operationFailed) return undefined;",
     tests: ['__tests__/e2e/plan.test.ts'],

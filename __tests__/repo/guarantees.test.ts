@@ -64,6 +64,13 @@ describe('docs/guarantees.md', () => {
     for (const m of MUTATIONS) for (const t of m.tests) assert.ok(existsSync(new URL(t, root)), `${m.name}: ${t} exists`);
   });
 
+  it('every mutation still applies: its text occurs exactly once where it points', () => {
+    const stale = MUTATIONS.flatMap((m) => [{ file: m.file, find: m.find }, ...(m.also ?? [])].map((e) => ({ name: m.name, ...e })))
+      .filter((e) => readFileSync(new URL(e.file, root), 'utf8').split(e.find).length !== 2)
+      .map((e) => `${e.name}: ${e.file}`);
+    assert.deepEqual(stale, []);
+  });
+
   it('the reference parser finds what it should', () => {
     assert.deepEqual(references('`__tests__/e2e/a.test.ts` › "one" and "two"; `__tests__/e2e/b.test.ts` › "x" › "y"'), [
       { file: '__tests__/e2e/a.test.ts', name: 'one' }, { file: '__tests__/e2e/a.test.ts', name: 'two' },
