@@ -433,4 +433,15 @@ export const MUTATIONS: Mutation[] = [
     tests: ['__tests__/e2e/imds-default.test.ts'],
     testName: 'warned in the dry run',
   },
+  {
+    guarantee: 'A token goes only to its cloud: no nextLink is followed off the ARM host',
+    name: 'checks-follow-off-host-next-link',
+    what: "the check phase's permissions and role-assignment lists follow a nextLink wherever it points",
+    file: 'src/azure/roles.ts',
+    find: 'if (body.nextLink !== undefined && nextPageOnHost(body.nextLink, this.resourceManager) === undefined) {',
+    replace: "if (body.nextLink !== undefined && nextPageOnHost(body.nextLink, this.resourceManager) === 'never') {",
+    also: [{ file: 'src/azure/access.ts', find: 'if (page.nextLink !== undefined && nextPageOnHost(page.nextLink, this.resourceManager) === undefined) {', replace: "if (page.nextLink !== undefined && nextPageOnHost(page.nextLink, this.resourceManager) === 'never') {" }],
+    tests: ['__tests__/e2e/tokens.test.ts'],
+    testName: "check phase's lists",
+  },
 ];

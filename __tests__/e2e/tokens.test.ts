@@ -3,10 +3,10 @@
 // endpoint variables an earlier step set.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SUB, vmssId, withEmulator } from '../support/emulator.ts';
+import { RG, SUB, vmssId, withEmulator } from '../support/emulator.ts';
 import { runAction } from '../support/run-action.ts';
 import { claimsOf, json, startScripted, type Captured } from '../support/scripted-server.ts';
-import { errorLine, results } from '../support/outcome.ts';
+import { canGrant, errorLine, results } from '../support/outcome.ts';
 
 const web = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web' };
 
@@ -100,6 +100,26 @@ describe('tokens only where they belong', { concurrency: 4 }, () => {
         assert.equal(capture.requests.length, 0);
       } finally {
         await arm.stop();
+        await capture.stop();
+      }
+    }));
+
+  it("the check phase's lists (permissions, role assignments) do not follow a nextLink to another host: no token goes there", () =>
+    withEmulator({ edit: canGrant }, async (em) => {
+      const capture = await startScripted(em, () => json(200, { value: [] }));
+      try {
+        const elsewhere = { kind: 'rewrite' as const, body: (body: unknown) => ({ ...(body as object), nextLink: `${capture.origin}/steal?api-version=2022-04-01` }) };
+        em.controls.fault({ route: 'arm.permissions.get', times: Infinity, action: elsewhere });
+        em.controls.fault({ route: 'arm.roleAssignments.list', times: Infinity, action: elsewhere });
+        const env = { env: { NODE_EXTRA_CA_CERTS: capture.caBundle } };
+        const roles = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-api', 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${RG}` }, env);
+        assert.ok(em.log.of('arm.roleAssignments.list').length > 0, 'the role assignments were listed');
+        assert.match(errorLine(roles), /the list's next page points outside 127\.0\.0\.1:\d+, and the action sends its token nowhere else/);
+        const permissions = await runAction(em, { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned' }, env);
+        assert.ok(em.log.of('arm.permissions.get').length > 0, 'the permissions were read');
+        assert.match(permissions.stdout, /::warning title=Permissions not confirmed::.*next page points outside 127\.0\.0\.1:\d+; the action does not follow it/);
+        assert.equal(capture.requests.length, 0);
+      } finally {
         await capture.stop();
       }
     }));

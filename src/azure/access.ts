@@ -5,7 +5,7 @@ import { getClient, type Client, type PathUncheckedResponse } from '@azure-rest/
 import type { TokenCredential } from '@azure/identity';
 import { createHash } from 'node:crypto';
 import type { PermissionBlock } from '../permissions.ts';
-import { listPage, permissionBlockAnswer } from './answers.ts';
+import { listPage, nextPageOnHost, permissionBlockAnswer } from './answers.ts';
 import { ArmRequestError, failureFromResponse, type ArmFailure } from './arm-errors.ts';
 import { clientOptions, type Endpoint } from './client.ts';
 
@@ -28,8 +28,11 @@ export class Access {
   private readonly permissions = new Map<string, Promise<PermissionsAnswer>>();
   private readonly scopes = new Map<string, Promise<boolean | ArmFailure>>();
 
+  private readonly resourceManager: string;
+
   constructor(credential: TokenCredential, cloud: Endpoint) {
     this.client = getClient(cloud.resourceManager, credential, clientOptions(cloud, 'read'));
+    this.resourceManager = cloud.resourceManager;
   }
 
   /** The caller's permissions at `scope`, asked once per run. */
@@ -53,6 +56,9 @@ export class Access {
       if (!Array.isArray(body?.value)) return { refused: { statusCode: 200, message: 'the answer held no permissions list', details: [], network: false } };
       const page = listPage(body, `the permissions at ${scope}`);
       blocks.push(...page.items.map((item) => permissionBlockAnswer(item, `the permissions at ${scope}`)));
+      if (page.nextLink !== undefined && nextPageOnHost(page.nextLink, this.resourceManager) === undefined) {
+        return { refused: { message: `the permissions list's next page points outside ${new URL(this.resourceManager).host}; the action does not follow it`, details: [], network: false } };
+      }
       next = page.nextLink;
       query = undefined;
     }

@@ -289,3 +289,17 @@ export function permissionBlockAnswer(raw: unknown, target: string): { actions: 
   const body = isObject(raw) ? raw : invalid('permission', target, raw);
   return { actions: actionList(body['actions'], 'permitted action', target), notActions: actionList(body['notActions'], 'excluded action', target) };
 }
+
+/**
+ * A list answer's next page, when it lies on the cloud's ARM host: the bearer token goes with
+ * every page, so a next page elsewhere is never followed. Undefined when it points elsewhere.
+ */
+export function nextPageOnHost(link: string, resourceManager: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(link, resourceManager);
+  } catch {
+    return undefined;
+  }
+  return url.origin === new URL(resourceManager).origin ? url.href : undefined;
+}

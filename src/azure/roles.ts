@@ -11,7 +11,7 @@ import { ActionError } from '../errors.ts';
 import { isGuid, sameId } from '../resource-id.ts';
 import { q } from '../text.ts';
 import { describeRoleFailure, roleNotFound } from '../messages.ts';
-import { listPage, roleAssignmentAnswer, roleDefinitionIdAnswer, type RoleAssignmentAnswer } from './answers.ts';
+import { listPage, nextPageOnHost, roleAssignmentAnswer, roleDefinitionIdAnswer, type RoleAssignmentAnswer } from './answers.ts';
 import { armFailure, failureFromResponse } from './arm-errors.ts';
 import { clientOptions, type Endpoint } from './client.ts';
 import type { GrantedRole } from '../result.ts';
@@ -44,7 +44,10 @@ export class RoleAssignments {
   private readonly definitions = new Map<string, Promise<string>>();
   private readonly assignments = new Map<string, Promise<RoleAssignmentAnswer[]>>();
 
+  private readonly resourceManager: string;
+
   constructor(credential: TokenCredential, cloud: Endpoint) {
+    this.resourceManager = cloud.resourceManager;
     this.reads = getClient(cloud.resourceManager, credential, clientOptions(cloud, 'read'));
     this.writes = getClient(cloud.resourceManager, credential, clientOptions(cloud, 'write'));
   }
@@ -128,6 +131,9 @@ export class RoleAssignments {
       if (res.status !== '200') throw describeRoleFailure(failureFromResponse(res), what);
       const body = listPage(res.body, target);
       found.push(...body.items.map((item) => roleAssignmentAnswer(item, target)));
+      if (body.nextLink !== undefined && nextPageOnHost(body.nextLink, this.resourceManager) === undefined) {
+        throw new ActionError(`Could not ${what}: the list's next page points outside ${new URL(this.resourceManager).host}, and the action sends its token nowhere else. Run the step again; report it if it persists.`);
+      }
       next = body.nextLink;
     }
     return found;
