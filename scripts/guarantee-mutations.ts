@@ -308,10 +308,10 @@ export const MUTATIONS: Mutation[] = [
     name: 'grant-per-target',
     what: 'every target grants the shared principal its roles',
     file: 'src/grants.ts',
-    find: 'if (made && (await made.then(() => true, () => false))) continue;',
-    replace: 'if (made && (await made.then(() => false, () => false))) continue;',
+    find: 'if (await abortable(entry.done, ctx.signal)) return null;',
+    replace: 'if (await abortable(entry.done.then(() => false), ctx.signal)) return null;',
     tests: ['__tests__/e2e/plan.test.ts'],
-    testName: 'shared by 4|fails before it',
+    testName: 'shared by 4|fails before it|per target',
   },
   {
     guarantee: 'Outputs never show the state from before a change that may still be running',

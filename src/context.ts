@@ -5,7 +5,6 @@ import type { RoleAssignments } from './azure/roles.ts';
 import type { ScaleSets } from './azure/scale-sets.ts';
 import { ActionError } from './errors.ts';
 import type { UserAssignedIdentity } from './identity.ts';
-import type { GrantedRole } from './result.ts';
 import type { Settings } from './settings.ts';
 
 export interface ApplyContext {
@@ -16,10 +15,16 @@ export interface ApplyContext {
   signal: AbortSignal;
   /** Who is signed in, as messages name them. */
   signedInAs: string;
-  /** The role assignments this run is making or made, by scope, role and principal: each is made once. */
-  grantsMade: Map<string, Promise<GrantedRole>>;
+  /** The role assignments the plan shares out, by scope, role and principal: settled when their owner made them or gave up. */
+  grantOwners: Map<string, Settle>;
   /** One read per user-assigned identity for the whole fleet: null when it does not exist, undefined when unknown. */
   identities?: Map<string, Promise<UserAssignedIdentity | null | undefined>>;
+}
+
+/** A promise settled once, from outside: true when the thing is done, false when given up. */
+export interface Settle {
+  done: Promise<boolean>;
+  settle: (done: boolean) => void;
 }
 
 /** A rule the inputs break, or a write that would be refused, found before any write: it stops every write. */

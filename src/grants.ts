@@ -3,8 +3,9 @@
 // role once). Planned before any write, so a dry run counts them as the real run makes them.
 import { abortable } from './abort.ts';
 import { assignmentName } from './azure/roles.ts';
+import { MAX_TARGETS } from './bounds.ts';
 import { forEachLimited } from './concurrency.ts';
-import type { ApplyContext } from './context.ts';
+import { CheckFailed, type ApplyContext, type Settle } from './context.ts';
 import { ActionError } from './errors.ts';
 import type { ScaleSetIdentity } from './identity.ts';
 import { readIdentity } from './identities.ts';
@@ -32,7 +33,7 @@ async function plannedAssignee(ctx: ApplyContext, r: TargetResult): Promise<stri
 }
 
 /** One target's grants, each resolved and looked up (not yet shared out). */
-async function grantsOf(ctx: ApplyContext, r: TargetResult): Promise<PlannedGrant[]> {
+async function grantsOf(ctx: ApplyContext, r: TargetResult): Promise<Omit<PlannedGrant, 'key'>[]> {
   const principalId = await plannedAssignee(ctx, r);
   return Promise.all(ctx.settings.roleAssignments.map(async ({ role, scope }) => {
     const roleDefinitionId = await abortable(ctx.roles.resolve(role, scope, ctx.signal), ctx.signal);
@@ -45,30 +46,39 @@ async function grantsOf(ctx: ApplyContext, r: TargetResult): Promise<PlannedGran
 /** The same role for the same principal at the same scope: one assignment, whoever asks. */
 const grantKey = (scope: string, roleDefinitionId: string, principalId: string) => `${scope}|${roleDefinitionId.split('/').pop()}|${principalId}`.toLowerCase();
 
+/** A promise settled once: `made` when the grant is in place, false when its owner gave up. */
+function settleable(): Settle {
+  let settle: (made: boolean) => void = () => undefined;
+  const done = new Promise<boolean>((resolve) => (settle = resolve));
+  return { done, settle };
+}
+
 /**
  * Plans every target's grants; the first target (in input order) to need a shared one makes it.
- * A role that does not resolve, or a lookup Azure refuses, fails its target through `fail`.
+ * A role that does not resolve, or a lookup Azure refuses, stops every write (through `fail`).
  */
 export async function planGrants(ctx: ApplyContext, targets: TargetResult[], fail: (r: TargetResult, error: unknown) => void): Promise<void> {
   if (ctx.settings.roleAssignments.length === 0 || ctx.settings.operation === 'show') return;
-  const planned = new Map<TargetResult, PlannedGrant[]>();
+  const planned = new Map<TargetResult, Omit<PlannedGrant, 'key'>[]>();
   await forEachLimited(targets, ctx.settings.maxParallel, async (r) => {
     try {
       planned.set(r, await grantsOf(ctx, r));
     } catch (error) {
-      fail(r, error);
+      fail(r, error instanceof ActionError && !ctx.signal.aborted ? new CheckFailed(error.message) : error);
     }
   });
   const owners = new Map<string, string>();
-  targets.forEach((r) => {
+  for (const r of targets) {
     r.grants = (planned.get(r) ?? []).map((g) => {
-      if (g.exists || !g.principalId) return g;
-      const key = grantKey(g.scope, g.roleDefinitionId, g.principalId);
+      // A system-assigned principal this run creates is the target's own: the same role twice is one grant.
+      const key = grantKey(g.scope, g.roleDefinitionId, g.principalId ?? `the system identity ${r.id} gets`);
       const owner = owners.get(key);
-      if (owner === undefined) owners.set(key, r.id);
-      return owner === undefined ? g : { ...g, grantedBy: owner };
+      if (g.exists || owner !== undefined) return { ...g, key, ...(owner !== undefined && !g.exists ? { grantedBy: owner } : {}) };
+      owners.set(key, r.id);
+      ctx.grantOwners.set(key, settleable());
+      return { ...g, key };
     });
-  });
+  }
 }
 
 /** Whose principal receives the roles after the write: the named user-assigned identity, else the system-assigned one. */
@@ -91,9 +101,9 @@ export function dryRunRoles(r: TargetResult): GrantedRole[] {
 
 /**
  * Makes the target's planned grants, once its identity is in place; reports those in place
- * already. A grant several targets share (one user-assigned identity) is made by the first of
- * them to get here with its identity written, whichever the plan named: if that one fails
- * before, the next makes it. The others report nothing of it, so it is reported once.
+ * already. A grant several targets share (one user-assigned identity) is made by the target
+ * the plan named; the others wait for it and report nothing of it, so it is reported once. If
+ * that target gave up before making it, the next one makes it.
  */
 export async function writeGrants(ctx: ApplyContext, r: TargetResult): Promise<void> {
   if (r.grants.length === 0 || !r.after) return;
@@ -105,16 +115,40 @@ export async function writeGrants(ctx: ApplyContext, r: TargetResult): Promise<v
       r.roles.push({ role: g.role, scope: g.scope, principalId, id, created: false });
       continue;
     }
-    const key = grantKey(g.scope, g.roleDefinitionId, principalId);
-    const made = ctx.grantsMade.get(key);
-    if (made && (await made.then(() => true, () => false))) continue;
+    const owned = g.grantedBy ? await takeOver(ctx, g.key) : ctx.grantOwners.get(g.key);
+    if (owned === null) continue;
     const what = `the role assignment ${q(g.role)} at ${g.scope}`;
-    const making = abortable(ctx.roles.create(g, principalId, ctx.signal, (inFlight) => (r.inFlight = inFlight ? what : undefined)), ctx.signal);
-    ctx.grantsMade.set(key, making);
-    const granted = await making;
+    let granted: GrantedRole | undefined;
+    try {
+      granted = await abortable(ctx.roles.create(g, principalId, ctx.signal, (inFlight) => (r.inFlight = inFlight ? what : undefined)), ctx.signal);
+    } finally {
+      owned?.settle(granted !== undefined);
+    }
     r.inFlight = undefined;
     if (granted.created) r.changed = true;
     info(`${r.label}: ${granted.created ? 'granted' : 'already had'} ${q(g.role)} at ${g.scope} to principal ${principalId} (${granted.id}).`);
     r.roles.push(granted);
   }
+}
+
+/**
+ * Waits for the target that makes a shared grant. Null when it made it; otherwise this target
+ * takes the grant over, under a new entry the others then wait on (one takes over at a time).
+ */
+async function takeOver(ctx: ApplyContext, key: string): Promise<Settle | null> {
+  for (let turn = 0; turn < MAX_TARGETS; turn++) {
+    const entry = ctx.grantOwners.get(key);
+    if (!entry) return null;
+    if (await abortable(entry.done, ctx.signal)) return null;
+    if (ctx.grantOwners.get(key) !== entry) continue;
+    const mine = settleable();
+    ctx.grantOwners.set(key, mine);
+    return mine;
+  }
+  return null;
+}
+
+/** A target gave up (or is done): grants it was to make and did not are left to the next target that shares them. */
+export function releaseGrants(ctx: ApplyContext, r: TargetResult): void {
+  for (const g of r.grants) if (!g.exists && !g.grantedBy) ctx.grantOwners.get(g.key)?.settle(false);
 }

@@ -6,7 +6,7 @@ import { Access } from './azure/access.ts';
 import { checkWrites } from './checks.ts';
 import { forEachLimited } from './concurrency.ts';
 import { CheckFailed, type ApplyContext } from './context.ts';
-import { dryRunRoles, writeGrants } from './grants.ts';
+import { dryRunRoles, releaseGrants, writeGrants } from './grants.ts';
 import { readCloudMetadata } from './azure/cloud-metadata.ts';
 import { RoleAssignments } from './azure/roles.ts';
 import type { ScaleSets } from './azure/scale-sets.ts';
@@ -91,7 +91,7 @@ export async function run(settings: Settings, env: NodeJS.ProcessEnv, stop: Abor
       await configure(settings, results, cloud, session, env, signal);
     } catch (error) {
       // Finding the fleet was cut short (a cancel, the deadline): nothing was written yet.
-      const message = isStopped(signal.reason) ? `${(signal.reason as Error).message} The step stopped while finding the scale sets; nothing was written to Azure.` : `Could not find the scale sets: ${clip((error as Error)?.message ?? String(error), 1000)}`;
+      const message = isStopped(signal.reason) ? `${(signal.reason as Error).message} The step stopped before its first write (finding or checking the scale sets); nothing was written to Azure.` : `Could not find the scale sets: ${clip((error as Error)?.message ?? String(error), 1000)}`;
       if (results.length === 0) results.push(fleetEntry(settings.query?.subscriptions[0] ?? '', ''));
       for (const r of results) r.error ??= message;
     }
@@ -156,7 +156,7 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
     settings,
     signal,
     signedInAs: session.describe,
-    grantsMade: new Map(),
+    grantOwners: new Map(),
   };
   const pending = results.filter((r) => !r.error);
   const fleet = results.length > 1 || settings.query !== undefined;
@@ -182,6 +182,8 @@ async function configure(settings: Settings, results: TargetResult[], cloud: Clo
         if (done) info(done);
       } catch (error) {
         fail(r, error);
+      } finally {
+        releaseGrants(ctx, r);
       }
     });
     if (settings.dryRun) reportDryRun(ctx, pending);
@@ -219,7 +221,8 @@ function reportDryRun(ctx: ApplyContext, pending: TargetResult[]): void {
   for (const r of pending.filter((t) => !t.error)) {
     r.changed = planWrites(r, ctx.settings.removeLegacyExtension);
     r.roles = dryRunRoles(r);
-    for (const g of r.roles.filter((x) => x.planned)) info(`${r.label}: dry run, would grant ${q(g.role)} at ${g.scope}${g.principalId ? ` to principal ${g.principalId}` : ' to the system-assigned identity the change creates'}.`);
+    const to = ctx.settings.roleAssignee ? ` to ${q(ctx.settings.roleAssignee)} (its principal could not be read)` : ' to the system-assigned identity the change creates';
+    for (const g of r.roles.filter((x) => x.planned)) info(`${r.label}: dry run, would grant ${q(g.role)} at ${g.scope}${g.principalId ? ` to principal ${g.principalId}` : to}.`);
   }
 }
 

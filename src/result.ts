@@ -33,6 +33,8 @@ export interface PlannedGrant {
   principalId?: string;
   /** The same assignment is in place already. */
   exists: boolean;
+  /** Scope, role and principal (or the target's coming system identity): the grant's identity across targets. */
+  key: string;
   /** The id of the assignment in place. */
   assignmentId?: string;
   /** Another target of this step grants the same role to the same principal (a shared identity): its id. */

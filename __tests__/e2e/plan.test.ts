@@ -192,6 +192,36 @@ describe('a shared grant is made by a target that got there', () => {
     }));
 });
 
+describe('the plan and the real run agree per target', () => {
+  it('a shared grant is made by the target the plan names, even when another gets there first: changed agrees per target', () =>
+    // vmss-api has id-logs already (nothing to write but the role); vmss-web gets it now and owns the grant.
+    withEmulator({ edit: (seed) => {
+      canGrant(seed);
+      seed.scaleSets?.find((v) => v.name === 'vmss-api')?.userAssignedIdentities?.push(uai('id-logs'));
+    } }, async (em) => {
+      const inputs = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web, vmss-api', 'user-assigned-ids': 'id-logs', 'role-assignee': 'id-logs', 'role-assignments': `Reader at ${RG}`, 'timeout-seconds': '120' };
+      const dry = await runAction(em, { ...inputs, 'dry-run': 'true' });
+      assert.equal(dry.code, 0, dry.stdout);
+      const real = await runAction(em, inputs);
+      assert.equal(real.code, 0, real.stdout);
+      assert.deepEqual(results(real).map((r) => r.changed), results(dry).map((r) => r.changed));
+      assert.deepEqual(results(real).map((r) => r.plan ?? null), results(dry).map((r) => r.plan ?? null));
+      assert.equal(em.log.writes().filter((w) => w.method === 'PUT').length, 1);
+    }));
+
+  it('the same role twice (by name and by id) for a system identity the step creates: one grant planned, one made', () =>
+    withEmulator({ edit: canGrant }, async (em) => {
+      const inputs = { 'resource-group': 'rg-prod', 'vmss-name': 'vmss-web', 'identity-type': 'SystemAssigned', 'role-assignments': `Reader at ${RG}\nacdd72a7-3385-48ef-bd42-f606fba81ae7 at ${RG}` };
+      const dry = await runAction(em, { ...inputs, 'dry-run': 'true' });
+      assert.equal(dry.code, 0, dry.stdout);
+      assert.equal(results(dry)[0]?.plan?.roleAssignments?.length, 1);
+      const real = await runAction(em, inputs);
+      assert.equal(real.code, 0, real.stdout);
+      assert.equal(em.log.writes().filter((w) => w.method === 'PUT').length, 1);
+      assert.deepEqual(results(real)[0]?.plan, results(dry)[0]?.plan);
+    }));
+});
+
 describe('outputs while a change is still running', () => {
   it('after the deadline, the outputs of a target whose write was accepted do not show the state from before it', () =>
     withEmulator({ updateDurationMs: 60_000 }, async (em) => {
