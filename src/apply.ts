@@ -11,7 +11,7 @@ import { CheckFailed, type ApplyContext } from './context.ts';
 import { backoffMs } from './backoff.ts';
 import { ActionError } from './errors.ts';
 import { sameIdentity, type ScaleSetIdentity } from './identity.ts';
-import { resolveIdentity } from './inputs.ts';
+import { bareNameFor, resolveIdentity } from './inputs.ts';
 import { identityExists, missingIdentities, shortName } from './identities.ts';
 import { imdsWarningText, lostImdsDefault } from './imds-default.ts';
 import { missingIdentityMessage, unknownIdentityMessage } from './messages.ts';
@@ -290,11 +290,6 @@ function settleLostWrite(r: TargetResult, lostPlan: Plan): void {
     r.applied = lostPlan;
     r.confirmedByReading = true;
   }
-}
-
-/** The user-assigned-ids input that resolved to `id` for this scale set, when it was a bare name. */
-function bareNameFor(settings: Settings, ref: ScaleSetRef, id: string): string | undefined {
-  return settings.userAssignedIds.find((v) => !v.startsWith('/') && sameId(resolveIdentity(v, ref), id));
 }
 
 /**

@@ -9,7 +9,7 @@ import { forEachLimited } from './concurrency.ts';
 import { CheckFailed, type ApplyContext } from './context.ts';
 import { planGrants } from './grants.ts';
 import { identityExists, missingIdentities, readIdentity, shortName } from './identities.ts';
-import { resolveIdentity } from './inputs.ts';
+import { bareNameFor } from './inputs.ts';
 import { missingIdentityMessage, unknownIdentityMessage, unknownRemovalMessage } from './messages.ts';
 import { ACTIONS, allows, GRANTING_ROLE, type Action } from './permissions.ts';
 import { sameId } from './resource-id.ts';
@@ -29,11 +29,6 @@ interface Need {
   targets: TargetResult[];
 }
 
-/** The user-assigned-ids input that resolved to `id` for this scale set, when it was a bare name. */
-function bareNameFor(ctx: ApplyContext, r: TargetResult, id: string): string | undefined {
-  return ctx.settings.userAssignedIds.find((v) => !v.startsWith('/') && sameId(resolveIdentity(v, r.ref), id));
-}
-
 /** The identities the plan adds exist; those `remove` names exist too (a typo must not pass as "not assigned"). */
 async function checkIdentities(ctx: ApplyContext, r: TargetResult): Promise<void> {
   const p = r.plan;
@@ -41,12 +36,12 @@ async function checkIdentities(ctx: ApplyContext, r: TargetResult): Promise<void
   r.added = [];
   for (const id of p.add) {
     const found = await readIdentity(ctx, id);
-    if (found === null) throw new CheckFailed(unknownIdentityMessage(r.ref, id, bareNameFor(ctx, r, id)));
+    if (found === null) throw new CheckFailed(unknownIdentityMessage(r.ref, id, bareNameFor(ctx.settings, r.ref, id)));
     if (found) r.added.push(found);
   }
   for (const id of p.alreadyAbsent) {
     const exists = await identityExists(ctx, id);
-    if (exists === false) throw new CheckFailed(unknownRemovalMessage(r.ref, id, bareNameFor(ctx, r, id)));
+    if (exists === false) throw new CheckFailed(unknownRemovalMessage(r.ref, id, bareNameFor(ctx.settings, r.ref, id)));
     if (exists) notice(`${r.label}: ${shortName(id)} exists but is not assigned to this scale set: nothing to remove (${id}).`);
   }
   if (!p.patch) return;

@@ -3,7 +3,7 @@
 import { InputError } from './errors.ts';
 import { parseIdentityType } from './identity.ts';
 import {
-  checkIdentityName, checkResourceGroup, checkScaleSetName, identityId, isGuid, parseIdentityId, parseScaleSetId, scaleSetId,
+  checkIdentityName, checkResourceGroup, checkScaleSetName, identityId, isGuid, parseIdentityId, parseScaleSetId, sameId, scaleSetId,
 } from './resource-id.ts';
 import { namePattern, type NamePattern, type TagFilter } from './selectors.ts';
 import type { CloudRequest, FleetQuery, Operation, RoleRequest, ScaleSetRef, Settings, SignIn } from './settings.ts';
@@ -138,6 +138,11 @@ export function readSettings(rawRead: ReadInput, env: NodeJS.ProcessEnv = {}): S
 /** Bare identity names live in the scale set's resource group. */
 export function resolveIdentity(value: string, ref: ScaleSetRef): string {
   return value.startsWith('/') ? value : identityId(ref.subscriptionId, ref.resourceGroup, value);
+}
+
+/** The user-assigned-ids entry that resolved to `id` for this scale set, when it was a bare name. */
+export function bareNameFor(settings: Pick<Settings, 'userAssignedIds'>, ref: ScaleSetRef, id: string): string | undefined {
+  return settings.userAssignedIds.find((v) => !v.startsWith('/') && sameId(resolveIdentity(v, ref), id));
 }
 
 /**

@@ -8,6 +8,7 @@ import type { PermissionBlock } from '../permissions.ts';
 import { listPage, nextPageOnHost, permissionBlockAnswer } from './answers.ts';
 import { ArmRequestError, failureFromResponse, type ArmFailure } from './arm-errors.ts';
 import { clientOptions, type Endpoint } from './client.ts';
+import { once } from './once.ts';
 
 const PERMISSIONS_API = { 'api-version': '2022-04-01' };
 const RESOURCES_API = { 'api-version': '2021-04-01' };
@@ -92,14 +93,3 @@ export class Access {
   }
 }
 
-/** The map's promise for `key`, made once; a failed one is forgotten so a later call asks again. */
-function once<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
-  const k = key.toLowerCase();
-  let found = map.get(k);
-  if (!found) {
-    found = make();
-    found.catch(() => map.delete(k));
-    map.set(k, found);
-  }
-  return found;
-}

@@ -14,6 +14,7 @@ import { describeRoleFailure, roleNotFound } from '../messages.ts';
 import { listPage, nextPageOnHost, roleAssignmentAnswer, roleDefinitionIdAnswer, type RoleAssignmentAnswer } from './answers.ts';
 import { armFailure, failureFromResponse } from './arm-errors.ts';
 import { clientOptions, type Endpoint } from './client.ts';
+import { once } from './once.ts';
 import type { GrantedRole } from '../result.ts';
 
 const API = { 'api-version': '2022-04-01' };
@@ -36,6 +37,12 @@ export function principalFilter(principalId: string): string {
 export function assignmentName(scope: string, roleDefinitionId: string, principalId: string): string {
   const h = createHash('sha256').update(`${scope.toLowerCase()}|${roleDefinitionId.toLowerCase()}|${principalId.toLowerCase()}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The id of the assignment of that role to that principal at exactly that scope, in a list. */
+function assignmentIn(list: RoleAssignmentAnswer[], scope: string, roleDefinitionId: string, principalId: string): string | undefined {
+  const guid = roleDefinitionId.split('/').pop()?.toLowerCase();
+  return list.find((a) => sameId(a.principalId, principalId) && a.roleDefinitionId.split('/').pop()?.toLowerCase() === guid && sameId(a.scope, scope))?.id;
 }
 
 export class RoleAssignments {
@@ -76,14 +83,7 @@ export class RoleAssignments {
     const subscription = /^\/subscriptions\/[^/]+/i.exec(scope)?.[0] ?? '';
     if (/^\/(subscriptions\/[^/]+\/)?providers\/Microsoft\.Authorization\/roleDefinitions\/[0-9a-f-]{36}$/i.test(role)) return Promise.resolve(role);
     if (isGuid(role)) return Promise.resolve(`${subscription}/providers/Microsoft.Authorization/roleDefinitions/${role}`);
-    const key = `${subscription.toLowerCase()}|${role.toLowerCase()}`;
-    let found = this.definitions.get(key);
-    if (!found) {
-      found = this.lookup(role, scope, signal);
-      found.catch(() => this.definitions.delete(key));
-      this.definitions.set(key, found);
-    }
-    return found;
+    return once(this.definitions, `${subscription}|${role}`, () => this.lookup(role, scope, signal));
   }
 
   private async lookup(role: string, scope: string, signal: AbortSignal): Promise<string> {
@@ -105,15 +105,8 @@ export class RoleAssignments {
    * principal for the whole run.
    */
   async findAssignment(scope: string, roleDefinitionId: string, principalId: string, signal: AbortSignal): Promise<string | undefined> {
-    const key = `${scope.toLowerCase()}|${principalId.toLowerCase()}`;
-    let list = this.assignments.get(key);
-    if (!list) {
-      list = this.listAssignments(scope, principalId, signal);
-      list.catch(() => this.assignments.delete(key));
-      this.assignments.set(key, list);
-    }
-    const guid = roleDefinitionId.split('/').pop()?.toLowerCase();
-    return (await list).find((a) => sameId(a.principalId, principalId) && a.roleDefinitionId.split('/').pop()?.toLowerCase() === guid && sameId(a.scope, scope))?.id;
+    const list = await once(this.assignments, `${scope}|${principalId}`, () => this.listAssignments(scope, principalId, signal));
+    return assignmentIn(list, scope, roleDefinitionId, principalId);
   }
 
   private async listAssignments(scope: string, principalId: string, signal: AbortSignal): Promise<RoleAssignmentAnswer[]> {
@@ -187,8 +180,6 @@ export class RoleAssignments {
 
   /** The assignment's id after RoleAssignmentExists (made by hand, under another name): read afresh. */
   private async existing(scope: string, roleDefinitionId: string, principalId: string, signal: AbortSignal): Promise<string | undefined> {
-    const guid = roleDefinitionId.split('/').pop()?.toLowerCase();
-    const list = await this.listAssignments(scope, principalId, signal).catch(() => []);
-    return list.find((a) => sameId(a.principalId, principalId) && a.roleDefinitionId.split('/').pop()?.toLowerCase() === guid && sameId(a.scope, scope))?.id;
+    return assignmentIn(await this.listAssignments(scope, principalId, signal).catch(() => []), scope, roleDefinitionId, principalId);
   }
 }
